@@ -1,0 +1,10 @@
+//! tablestore-sink: stream Kafka topics into Alibaba Cloud Tablestore, and a
+//! local Tablestore emulator that speaks the real wire protocol.
+//!
+//! # Layout
+//! * [`tablestore`]: the wire protocol (PlainBuffer, FlatBuffers rows,
+//!   protobuf messages, signing, errors) and the async client.
+//! * [`emulator`]: a durable local Tablestore server built on that codec.
+
+pub mod emulator;
+pub mod tablestore;

@@ -1,0 +1,494 @@
+//! TimeSeries rows as PutTimeseriesData carries them: a FlatBuffers
+//! `FlatBufferRows` buffer (schema `timeseries.fbs`, spec §4.2) plus a
+//! CRC-32C of the bytes.
+//!
+//! The table accessors below are written by hand in the shape `flatc`
+//! generates, so decoding runs the FlatBuffers verifier first and never
+//! reads outside the buffer. Encoding follows the official SDKs: one row
+//! group per row, field names sorted, values bucketed per type in field
+//! order, tags carried in `tag_list` sorted by name (table version 1).
+
+use std::collections::BTreeMap;
+
+use flatbuffers::{FlatBufferBuilder, Follow, ForwardsUOffset, Table, Vector, Verifiable, Verifier, WIPOffset};
+
+/// A series identity: measurement (`_m_name`), data source, sorted tags.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SeriesKey {
+    pub measurement: String,
+    pub data_source: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl SeriesKey {
+    /// The `["k1=v1","k2=v2"]` form Tablestore stores in `_tags`.
+    pub fn tags_string(&self) -> String {
+        let inner: Vec<String> = self.tags.iter().map(|(k, v)| format!("\"{k}={v}\"")).collect();
+        format!("[{}]", inner.join(","))
+    }
+
+    /// Parses the `_tags` string form back into a map.
+    pub fn parse_tags(s: &str) -> Option<BTreeMap<String, String>> {
+        let inner = s.strip_prefix('[')?.strip_suffix(']')?;
+        let mut tags = BTreeMap::new();
+        if inner.is_empty() {
+            return Some(tags);
+        }
+        for item in inner.split(',') {
+            let item = item.strip_prefix('"')?.strip_suffix('"')?;
+            let (k, v) = item.split_once('=')?;
+            tags.insert(k.to_owned(), v.to_owned());
+        }
+        Some(tags)
+    }
+}
+
+/// A TimeSeries field value with its type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    Long(i64),
+    Boolean(bool),
+    Double(f64),
+    String(String),
+    Binary(Vec<u8>),
+}
+
+impl FieldValue {
+    /// The FlatBuffers `DataType` byte.
+    pub fn data_type(&self) -> i8 {
+        match self {
+            FieldValue::Long(_) => data_type::LONG,
+            FieldValue::Boolean(_) => data_type::BOOLEAN,
+            FieldValue::Double(_) => data_type::DOUBLE,
+            FieldValue::String(_) => data_type::STRING,
+            FieldValue::Binary(_) => data_type::BINARY,
+        }
+    }
+
+    /// Size counted against the request limit.
+    pub fn payload_len(&self) -> usize {
+        match self {
+            FieldValue::Long(_) | FieldValue::Double(_) => 8,
+            FieldValue::Boolean(_) => 1,
+            FieldValue::String(s) => s.len(),
+            FieldValue::Binary(b) => b.len(),
+        }
+    }
+}
+
+/// `DataType` enum of `timeseries.fbs`.
+pub mod data_type {
+    pub const NONE: i8 = 0;
+    pub const LONG: i8 = 1;
+    pub const BOOLEAN: i8 = 2;
+    pub const DOUBLE: i8 = 3;
+    pub const STRING: i8 = 4;
+    pub const BINARY: i8 = 5;
+}
+
+/// One point of one series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeseriesRow {
+    pub key: SeriesKey,
+    /// Microseconds since the epoch, never negative.
+    pub time_us: i64,
+    /// Field name → value. Sorted by name when encoded.
+    pub fields: Vec<(String, FieldValue)>,
+    /// Seconds value last returned in `meta_update_status` for this series,
+    /// 0 if unknown; lets the server skip meta writes.
+    pub meta_cache_update_time: u32,
+}
+
+/// Why a rows buffer was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum FlatRowsError {
+    #[error("TimeSeries rows buffer is not a valid FlatBuffer: {0}")]
+    Invalid(#[from] flatbuffers::InvalidFlatbuffer),
+    #[error("TimeSeries rows CRC-32C is {found:#010x}, computed {computed:#010x}")]
+    Crc { found: u32, computed: u32 },
+    #[error("TimeSeries row group {group}: {problem}")]
+    Malformed { group: usize, problem: String },
+}
+
+/// CRC-32C of `bytes` as the signed int32 the protobuf field carries.
+pub fn crc32c_signed(bytes: &[u8]) -> i32 {
+    crc32c::crc32c(bytes) as i32
+}
+
+// vtable slot offsets: 4 + 2 * field index.
+const fn slot(i: u16) -> u16 {
+    4 + 2 * i
+}
+
+/// Encodes rows the way the official SDKs do.
+pub fn encode(rows: &[TimeseriesRow]) -> Vec<u8> {
+    let mut fbb = FlatBufferBuilder::with_capacity(256 * rows.len().max(1));
+    let mut groups = Vec::with_capacity(rows.len());
+    for row in rows {
+        groups.push(encode_group(&mut fbb, row));
+    }
+    let groups = fbb.create_vector(&groups);
+    let start = fbb.start_table();
+    fbb.push_slot_always(slot(0), groups);
+    let root = fbb.end_table(start);
+    fbb.finish(root, None);
+    fbb.finished_data().to_vec()
+}
+
+fn encode_group(fbb: &mut FlatBufferBuilder<'_>, row: &TimeseriesRow) -> WIPOffset<flatbuffers::TableFinishedWIPOffset> {
+    let mut fields: Vec<&(String, FieldValue)> = row.fields.iter().collect();
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let mut longs = Vec::new();
+    let mut bools = Vec::new();
+    let mut doubles = Vec::new();
+    let mut strings = Vec::new();
+    let mut binaries = Vec::new();
+    for (_, v) in &fields {
+        match v {
+            FieldValue::Long(x) => longs.push(*x),
+            FieldValue::Boolean(x) => bools.push(*x),
+            FieldValue::Double(x) => doubles.push(*x),
+            FieldValue::String(x) => strings.push(fbb.create_string(x)),
+            FieldValue::Binary(x) => {
+                let bytes: Vec<i8> = x.iter().map(|b| *b as i8).collect();
+                let bytes = fbb.create_vector(&bytes);
+                let start = fbb.start_table();
+                fbb.push_slot_always(slot(0), bytes);
+                binaries.push(fbb.end_table(start));
+            }
+        }
+    }
+    let longs = fbb.create_vector(&longs);
+    let bools = fbb.create_vector(&bools);
+    let doubles = fbb.create_vector(&doubles);
+    let strings = fbb.create_vector(&strings);
+    let binaries = fbb.create_vector(&binaries);
+    let start = fbb.start_table();
+    fbb.push_slot_always(slot(0), longs);
+    fbb.push_slot_always(slot(1), bools);
+    fbb.push_slot_always(slot(2), doubles);
+    fbb.push_slot_always(slot(3), strings);
+    fbb.push_slot_always(slot(4), binaries);
+    let field_values = fbb.end_table(start);
+
+    let mut tags = Vec::with_capacity(row.key.tags.len());
+    for (k, v) in &row.key.tags {
+        let k = fbb.create_string(k);
+        let v = fbb.create_string(v);
+        let start = fbb.start_table();
+        fbb.push_slot_always(slot(0), k);
+        fbb.push_slot_always(slot(1), v);
+        tags.push(fbb.end_table(start));
+    }
+    let tag_list = fbb.create_vector(&tags);
+    let data_source = fbb.create_string(&row.key.data_source);
+    let tags_str = fbb.create_string("");
+    let start = fbb.start_table();
+    fbb.push_slot_always(slot(0), data_source);
+    fbb.push_slot_always(slot(1), tags_str);
+    fbb.push_slot::<i64>(slot(2), row.time_us, 0);
+    fbb.push_slot_always(slot(3), field_values);
+    fbb.push_slot::<u32>(slot(4), row.meta_cache_update_time, 0);
+    fbb.push_slot_always(slot(5), tag_list);
+    let row_in_group = fbb.end_table(start);
+    let rows = fbb.create_vector(&[row_in_group]);
+
+    let measurement = fbb.create_string(&row.key.measurement);
+    let names: Vec<_> = fields.iter().map(|(n, _)| fbb.create_string(n)).collect();
+    let names = fbb.create_vector(&names);
+    let types: Vec<i8> = fields.iter().map(|(_, v)| v.data_type()).collect();
+    let types = fbb.create_vector(&types);
+    let start = fbb.start_table();
+    fbb.push_slot_always(slot(0), measurement);
+    fbb.push_slot_always(slot(1), names);
+    fbb.push_slot_always(slot(2), types);
+    fbb.push_slot_always(slot(3), rows);
+    fbb.end_table(start)
+}
+
+/// Verifies `crc` (if given) and decodes every row of every group.
+pub fn decode(bytes: &[u8], crc: Option<i32>) -> Result<Vec<TimeseriesRow>, FlatRowsError> {
+    if let Some(found) = crc {
+        let computed = crc32c::crc32c(bytes);
+        if found as u32 != computed {
+            return Err(FlatRowsError::Crc { found: found as u32, computed });
+        }
+    }
+    let root = flatbuffers::root::<RowsT>(bytes)?;
+    let mut out = Vec::new();
+    let Some(groups) = root.row_groups() else { return Ok(out) };
+    for (gi, group) in groups.iter().enumerate() {
+        let bad = |problem: String| FlatRowsError::Malformed { group: gi, problem };
+        let measurement = group.measurement_name().unwrap_or_default().to_owned();
+        let names: Vec<&str> = group.field_names().map(|v| v.iter().collect()).unwrap_or_default();
+        let types: Vec<i8> = group.field_types().map(|v| v.iter().collect()).unwrap_or_default();
+        if names.len() != types.len() {
+            return Err(bad(format!("{} field names but {} field types", names.len(), types.len())));
+        }
+        let Some(rows) = group.rows() else { continue };
+        for row in rows.iter() {
+            let mut tags = BTreeMap::new();
+            if let Some(list) = row.tag_list() {
+                for tag in list.iter() {
+                    tags.insert(tag.name().unwrap_or_default().to_owned(), tag.value().unwrap_or_default().to_owned());
+                }
+            }
+            if let Some(s) = row.tags().filter(|s| !s.is_empty()) {
+                let parsed = SeriesKey::parse_tags(s).ok_or_else(|| bad(format!("bad tags string {s:?}")))?;
+                tags.extend(parsed);
+            }
+            let values = row.field_values();
+            let mut cursor = [0usize; 6];
+            let mut fields = Vec::with_capacity(names.len());
+            for (name, ty) in names.iter().zip(&types) {
+                let idx = cursor.get_mut(*ty as u8 as usize).ok_or_else(|| bad(format!("field {name:?} has unknown type {ty}")))?;
+                let i = *idx;
+                *idx += 1;
+                let missing = || bad(format!("field {name:?}: no value #{i} of type {ty}"));
+                let v = values.as_ref().ok_or_else(missing)?;
+                let value = match *ty {
+                    data_type::LONG => FieldValue::Long(v.long_values().filter(|x| i < x.len()).ok_or_else(missing)?.get(i)),
+                    data_type::BOOLEAN => FieldValue::Boolean(v.bool_values().filter(|x| i < x.len()).ok_or_else(missing)?.get(i)),
+                    data_type::DOUBLE => FieldValue::Double(v.double_values().filter(|x| i < x.len()).ok_or_else(missing)?.get(i)),
+                    data_type::STRING => FieldValue::String(v.string_values().filter(|x| i < x.len()).ok_or_else(missing)?.get(i).to_owned()),
+                    data_type::BINARY => {
+                        let b = v.binary_values().filter(|x| i < x.len()).ok_or_else(missing)?.get(i);
+                        FieldValue::Binary(b.value().map(|x| x.iter().map(|b| b as u8).collect()).unwrap_or_default())
+                    }
+                    _ => return Err(bad(format!("field {name:?} has unknown type {ty}"))),
+                };
+                fields.push(((*name).to_owned(), value));
+            }
+            out.push(TimeseriesRow {
+                key: SeriesKey {
+                    measurement: measurement.clone(),
+                    data_source: row.data_source().unwrap_or_default().to_owned(),
+                    tags,
+                },
+                time_us: row.time(),
+                fields,
+                meta_cache_update_time: row.meta_cache_update_time(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+// ===== hand-written table accessors (flatc shape) =====
+
+macro_rules! fb_table {
+    ($name:ident) => {
+        #[derive(Clone, Copy)]
+        struct $name<'a> {
+            tab: Table<'a>,
+        }
+        impl<'a> Follow<'a> for $name<'a> {
+            type Inner = $name<'a>;
+            unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+                // SAFETY: forwarded from the caller, as flatc-generated code does.
+                $name { tab: unsafe { Table::new(buf, loc) } }
+            }
+        }
+    };
+}
+
+type VecOf<'a, T> = Vector<'a, ForwardsUOffset<T>>;
+
+fb_table!(RowsT);
+fb_table!(GroupT);
+fb_table!(RowT);
+fb_table!(ValuesT);
+fb_table!(TagT);
+fb_table!(BytesT);
+
+// SAFETY (all accessors): the buffer was checked by the verifier in
+// `flatbuffers::root`, which visits exactly these slots with these types.
+impl<'a> RowsT<'a> {
+    fn row_groups(&self) -> Option<VecOf<'a, GroupT<'a>>> {
+        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, GroupT<'a>>>>(slot(0), None) }
+    }
+}
+impl<'a> GroupT<'a> {
+    fn measurement_name(&self) -> Option<&'a str> {
+        unsafe { self.tab.get::<ForwardsUOffset<&str>>(slot(0), None) }
+    }
+    fn field_names(&self) -> Option<VecOf<'a, &'a str>> {
+        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, &str>>>(slot(1), None) }
+    }
+    fn field_types(&self) -> Option<Vector<'a, i8>> {
+        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, i8>>>(slot(2), None) }
+    }
+    fn rows(&self) -> Option<VecOf<'a, RowT<'a>>> {
+        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, RowT<'a>>>>(slot(3), None) }
+    }
+}
+impl<'a> RowT<'a> {
+    fn data_source(&self) -> Option<&'a str> {
+        unsafe { self.tab.get::<ForwardsUOffset<&str>>(slot(0), None) }
+    }
+    fn tags(&self) -> Option<&'a str> {
+        unsafe { self.tab.get::<ForwardsUOffset<&str>>(slot(1), None) }
+    }
+    fn time(&self) -> i64 {
+        unsafe { self.tab.get::<i64>(slot(2), Some(0)).unwrap_or(0) }
+    }
+    fn field_values(&self) -> Option<ValuesT<'a>> {
+        unsafe { self.tab.get::<ForwardsUOffset<ValuesT<'a>>>(slot(3), None) }
+    }
+    fn meta_cache_update_time(&self) -> u32 {
+        unsafe { self.tab.get::<u32>(slot(4), Some(0)).unwrap_or(0) }
+    }
+    fn tag_list(&self) -> Option<VecOf<'a, TagT<'a>>> {
+        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, TagT<'a>>>>(slot(5), None) }
+    }
+}
+impl<'a> ValuesT<'a> {
+    fn long_values(&self) -> Option<Vector<'a, i64>> {
+        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, i64>>>(slot(0), None) }
+    }
+    fn bool_values(&self) -> Option<Vector<'a, bool>> {
+        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, bool>>>(slot(1), None) }
+    }
+    fn double_values(&self) -> Option<Vector<'a, f64>> {
+        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, f64>>>(slot(2), None) }
+    }
+    fn string_values(&self) -> Option<VecOf<'a, &'a str>> {
+        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, &str>>>(slot(3), None) }
+    }
+    fn binary_values(&self) -> Option<VecOf<'a, BytesT<'a>>> {
+        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, BytesT<'a>>>>(slot(4), None) }
+    }
+}
+impl<'a> TagT<'a> {
+    fn name(&self) -> Option<&'a str> {
+        unsafe { self.tab.get::<ForwardsUOffset<&str>>(slot(0), None) }
+    }
+    fn value(&self) -> Option<&'a str> {
+        unsafe { self.tab.get::<ForwardsUOffset<&str>>(slot(1), None) }
+    }
+}
+impl<'a> BytesT<'a> {
+    fn value(&self) -> Option<Vector<'a, i8>> {
+        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, i8>>>(slot(0), None) }
+    }
+}
+
+type VResult = Result<(), flatbuffers::InvalidFlatbuffer>;
+
+impl Verifiable for RowsT<'_> {
+    fn run_verifier(v: &mut Verifier, pos: usize) -> VResult {
+        v.visit_table(pos)?.visit_field::<ForwardsUOffset<VecOf<GroupT>>>("row_groups", slot(0), false)?.finish();
+        Ok(())
+    }
+}
+impl Verifiable for GroupT<'_> {
+    fn run_verifier(v: &mut Verifier, pos: usize) -> VResult {
+        v.visit_table(pos)?
+            .visit_field::<ForwardsUOffset<&str>>("measurement_name", slot(0), false)?
+            .visit_field::<ForwardsUOffset<VecOf<&str>>>("field_names", slot(1), false)?
+            .visit_field::<ForwardsUOffset<Vector<i8>>>("field_types", slot(2), false)?
+            .visit_field::<ForwardsUOffset<VecOf<RowT>>>("rows", slot(3), false)?
+            .finish();
+        Ok(())
+    }
+}
+impl Verifiable for RowT<'_> {
+    fn run_verifier(v: &mut Verifier, pos: usize) -> VResult {
+        v.visit_table(pos)?
+            .visit_field::<ForwardsUOffset<&str>>("data_source", slot(0), false)?
+            .visit_field::<ForwardsUOffset<&str>>("tags", slot(1), false)?
+            .visit_field::<i64>("time", slot(2), false)?
+            .visit_field::<ForwardsUOffset<ValuesT>>("field_values", slot(3), false)?
+            .visit_field::<u32>("meta_cache_update_time", slot(4), false)?
+            .visit_field::<ForwardsUOffset<VecOf<TagT>>>("tag_list", slot(5), false)?
+            .finish();
+        Ok(())
+    }
+}
+impl Verifiable for ValuesT<'_> {
+    fn run_verifier(v: &mut Verifier, pos: usize) -> VResult {
+        v.visit_table(pos)?
+            .visit_field::<ForwardsUOffset<Vector<i64>>>("long_values", slot(0), false)?
+            .visit_field::<ForwardsUOffset<Vector<bool>>>("bool_values", slot(1), false)?
+            .visit_field::<ForwardsUOffset<Vector<f64>>>("double_values", slot(2), false)?
+            .visit_field::<ForwardsUOffset<VecOf<&str>>>("string_values", slot(3), false)?
+            .visit_field::<ForwardsUOffset<VecOf<BytesT>>>("binary_values", slot(4), false)?
+            .finish();
+        Ok(())
+    }
+}
+impl Verifiable for TagT<'_> {
+    fn run_verifier(v: &mut Verifier, pos: usize) -> VResult {
+        v.visit_table(pos)?
+            .visit_field::<ForwardsUOffset<&str>>("name", slot(0), false)?
+            .visit_field::<ForwardsUOffset<&str>>("value", slot(1), false)?
+            .finish();
+        Ok(())
+    }
+}
+impl Verifiable for BytesT<'_> {
+    fn run_verifier(v: &mut Verifier, pos: usize) -> VResult {
+        v.visit_table(pos)?.visit_field::<ForwardsUOffset<Vector<i8>>>("value", slot(0), false)?.finish();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<TimeseriesRow> {
+        vec![TimeseriesRow {
+            key: SeriesKey {
+                measurement: "cpu".into(),
+                data_source: "host1".into(),
+                tags: [("region".to_string(), "cn".to_string()), ("az".to_string(), "a".to_string())].into(),
+            },
+            time_us: 1_700_000_000_123_456,
+            fields: vec![
+                ("z".into(), FieldValue::Double(0.5)),
+                ("a".into(), FieldValue::Long(-7)),
+                ("b".into(), FieldValue::Boolean(true)),
+                ("s".into(), FieldValue::String("héllo".into())),
+                ("bin".into(), FieldValue::Binary(vec![0, 255, 7])),
+                ("a2".into(), FieldValue::Long(i64::MAX)),
+            ],
+            meta_cache_update_time: 0,
+        }]
+    }
+
+    #[test]
+    fn round_trip_sorts_fields_and_keeps_types() {
+        let bytes = encode(&sample());
+        let back = decode(&bytes, Some(crc32c_signed(&bytes))).unwrap();
+        let mut want = sample();
+        want[0].fields.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(back, want);
+    }
+
+    #[test]
+    fn bad_crc_is_rejected() {
+        let bytes = encode(&sample());
+        assert!(matches!(decode(&bytes, Some(crc32c_signed(&bytes) ^ 1)), Err(FlatRowsError::Crc { .. })));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let bytes = encode(&sample());
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] = b[i].wrapping_add(0x5a);
+            let _ = decode(&b, None);
+            let _ = decode(&b[..i], None);
+        }
+    }
+
+    #[test]
+    fn tags_string_round_trips() {
+        let key = &sample()[0].key;
+        assert_eq!(key.tags_string(), r#"["az=a","region=cn"]"#);
+        assert_eq!(SeriesKey::parse_tags(&key.tags_string()).unwrap(), key.tags);
+        assert_eq!(SeriesKey::parse_tags("[]").unwrap(), BTreeMap::new());
+    }
+}

@@ -1,0 +1,406 @@
+//! PlainBuffer reader. Validates as it decodes: every length against the
+//! bytes left, every tag against the grammar, strings as UTF-8, and both
+//! CRC-8 levels. Never panics on hostile input.
+
+use super::model::{Cell, CellOp, PkValue, Row, Value};
+use super::{op, tag, vtype, HEADER};
+use crate::tablestore::crc8;
+
+/// Why a buffer was rejected. `offset` is the byte position of the problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("PlainBuffer truncated at byte {offset}: needed {needed} more bytes")]
+    Truncated { offset: usize, needed: usize },
+    #[error("PlainBuffer header is {found:#x}, expected 0x75")]
+    BadHeader { found: u32 },
+    #[error("PlainBuffer byte {offset}: expected {expected}, found tag {found:#04x}")]
+    UnexpectedTag { offset: usize, expected: &'static str, found: u8 },
+    #[error("PlainBuffer byte {offset}: unknown value type {vtype:#04x}")]
+    UnknownValueType { offset: usize, vtype: u8 },
+    #[error("PlainBuffer byte {offset}: value type {vtype:#04x} is not allowed in {place}")]
+    ValueTypeNotAllowed { offset: usize, vtype: u8, place: &'static str },
+    #[error("PlainBuffer byte {offset}: value length {declared} does not match its payload ({actual})")]
+    LengthMismatch { offset: usize, declared: u32, actual: usize },
+    #[error("PlainBuffer byte {offset}: {what} is not valid UTF-8")]
+    InvalidUtf8 { offset: usize, what: &'static str },
+    #[error("PlainBuffer byte {offset}: unknown cell operation {op:#04x}")]
+    UnknownCellOp { offset: usize, op: u8 },
+    #[error("PlainBuffer cell {name:?}: {problem}")]
+    BadCell { name: String, problem: &'static str },
+    #[error("PlainBuffer cell {name:?}: checksum {found:#04x}, computed {computed:#04x}")]
+    CellChecksum { name: String, found: u8, computed: u8 },
+    #[error("PlainBuffer row checksum {found:#04x}, computed {computed:#04x}")]
+    RowChecksum { found: u8, computed: u8 },
+    #[error("PlainBuffer holds {count} rows where exactly one was expected")]
+    NotSingleRow { count: usize },
+}
+
+/// Decodes a buffer holding exactly one row (PutRow, UpdateRow, DeleteRow,
+/// GetRow key, range bounds).
+pub fn decode_single_row(bytes: &[u8]) -> Result<Row, DecodeError> {
+    let mut rows = decode_rows(bytes)?;
+    if rows.len() != 1 {
+        return Err(DecodeError::NotSingleRow { count: rows.len() });
+    }
+    Ok(rows.pop().expect("length checked"))
+}
+
+/// Decodes a multi-row buffer. Empty input means no rows.
+pub fn decode_rows(bytes: &[u8]) -> Result<Vec<Row>, DecodeError> {
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let header = r.u32()?;
+    if header != HEADER {
+        return Err(DecodeError::BadHeader { found: header });
+    }
+    let mut rows = Vec::new();
+    while r.pos < r.buf.len() {
+        rows.push(r.row()?);
+    }
+    Ok(rows)
+}
+
+/// Decodes a value without length prefix (§3.3), as in `PartitionRange` and
+/// filter column values.
+pub fn decode_value_without_length(bytes: &[u8]) -> Result<PkValue, DecodeError> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let vt = r.u8()?;
+    let (value, _) = r.pk_payload(vt, 0)?;
+    if r.pos != bytes.len() {
+        return Err(DecodeError::LengthMismatch {
+            offset: r.pos,
+            declared: bytes.len() as u32,
+            actual: r.pos,
+        });
+    }
+    Ok(value)
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let left = self.buf.len() - self.pos;
+        if n > left {
+            return Err(DecodeError::Truncated { offset: self.pos, needed: n - left });
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes(b.try_into().expect("4 bytes")))
+    }
+
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        let b = self.take(8)?;
+        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    }
+
+    fn expect(&mut self, want: u8, expected: &'static str) -> Result<(), DecodeError> {
+        let offset = self.pos;
+        let found = self.u8()?;
+        if found != want {
+            return Err(DecodeError::UnexpectedTag { offset, expected, found });
+        }
+        Ok(())
+    }
+
+    fn row(&mut self) -> Result<Row, DecodeError> {
+        self.expect(tag::ROW_PK, "ROW_PK (0x01)")?;
+        let mut row = Row::default();
+        let mut row_crc = 0u8;
+        while self.peek() == Some(tag::CELL) {
+            let (name, value, crc) = self.pk_cell()?;
+            row_crc = crc8::update_u8(row_crc, crc);
+            row.primary_key.push((name, value));
+        }
+        if self.peek() == Some(tag::ROW_DATA) {
+            self.pos += 1;
+            while self.peek() == Some(tag::CELL) {
+                let (cell, crc) = self.cell()?;
+                row_crc = crc8::update_u8(row_crc, crc);
+                row.cells.push(cell);
+            }
+        }
+        if self.peek() == Some(tag::DELETE_ROW_MARKER) {
+            self.pos += 1;
+            row.delete_marker = true;
+        }
+        row_crc = crc8::update_u8(row_crc, row.delete_marker as u8);
+        self.expect(tag::ROW_CHECKSUM, "ROW_CHECKSUM (0x09)")?;
+        let found = self.u8()?;
+        if found != row_crc {
+            return Err(DecodeError::RowChecksum { found, computed: row_crc });
+        }
+        Ok(row)
+    }
+
+    /// Reads `0x04 len name`; returns the name and its CRC seed.
+    fn name(&mut self) -> Result<(String, u8), DecodeError> {
+        self.expect(tag::CELL_NAME, "CELL_NAME (0x04)")?;
+        let len = self.u32()? as usize;
+        let offset = self.pos;
+        let bytes = self.take(len)?;
+        let name = std::str::from_utf8(bytes)
+            .map_err(|_| DecodeError::InvalidUtf8 { offset, what: "cell name" })?
+            .to_owned();
+        Ok((name, crc8::update_bytes(0, bytes)))
+    }
+
+    fn pk_cell(&mut self) -> Result<(String, PkValue, u8), DecodeError> {
+        self.expect(tag::CELL, "CELL (0x03)")?;
+        let (name, crc) = self.name()?;
+        self.expect(tag::CELL_VALUE, "CELL_VALUE (0x05) in a primary-key cell")?;
+        let declared = self.u32()?;
+        let start = self.pos;
+        let vt = self.u8()?;
+        let (value, crc) = self.pk_payload(vt, crc)?;
+        self.check_len(start, declared)?;
+        self.expect(tag::CELL_CHECKSUM, "CELL_CHECKSUM (0x0a)")?;
+        let found = self.u8()?;
+        if found != crc {
+            return Err(DecodeError::CellChecksum { name, found, computed: crc });
+        }
+        Ok((name, value, crc))
+    }
+
+    fn check_len(&self, start: usize, declared: u32) -> Result<(), DecodeError> {
+        let actual = self.pos - start;
+        if declared as usize != actual {
+            return Err(DecodeError::LengthMismatch { offset: start, declared, actual });
+        }
+        Ok(())
+    }
+
+    fn pk_payload(&mut self, vt: u8, crc: u8) -> Result<(PkValue, u8), DecodeError> {
+        let offset = self.pos.saturating_sub(1);
+        let crc = crc8::update_u8(crc, vt);
+        Ok(match vt {
+            vtype::INTEGER => {
+                let v = self.u64()?;
+                (PkValue::Integer(v as i64), crc8::update_u64(crc, v))
+            }
+            vtype::STRING => {
+                let (s, crc) = self.string(crc)?;
+                (PkValue::String(s), crc)
+            }
+            vtype::BLOB => {
+                let (b, crc) = self.blob(crc)?;
+                (PkValue::Binary(b), crc)
+            }
+            vtype::INF_MIN => (PkValue::InfMin, crc),
+            vtype::INF_MAX => (PkValue::InfMax, crc),
+            vtype::AUTO_INCREMENT => (PkValue::AutoIncrement, crc),
+            vtype::DOUBLE | vtype::BOOLEAN | vtype::NULL => {
+                return Err(DecodeError::ValueTypeNotAllowed { offset, vtype: vt, place: "a primary key" })
+            }
+            other => return Err(DecodeError::UnknownValueType { offset, vtype: other }),
+        })
+    }
+
+    fn string(&mut self, crc: u8) -> Result<(String, u8), DecodeError> {
+        let (bytes, crc) = self.sized(crc)?;
+        let offset = self.pos - bytes.len();
+        let s = String::from_utf8(bytes)
+            .map_err(|_| DecodeError::InvalidUtf8 { offset, what: "STRING value" })?;
+        Ok((s, crc))
+    }
+
+    fn blob(&mut self, crc: u8) -> Result<(Vec<u8>, u8), DecodeError> {
+        self.sized(crc)
+    }
+
+    fn sized(&mut self, crc: u8) -> Result<(Vec<u8>, u8), DecodeError> {
+        let len = self.u32()?;
+        let bytes = self.take(len as usize)?;
+        let crc = crc8::update_bytes(crc8::update_u32(crc, len), bytes);
+        Ok((bytes.to_vec(), crc))
+    }
+
+    fn cell(&mut self) -> Result<(Cell, u8), DecodeError> {
+        self.expect(tag::CELL, "CELL (0x03)")?;
+        let (name, mut crc) = self.name()?;
+        let mut value = None;
+        if self.peek() == Some(tag::CELL_VALUE) {
+            self.pos += 1;
+            let declared = self.u32()?;
+            let start = self.pos;
+            let vt = self.u8()?;
+            let (v, c) = self.attr_payload(vt, crc)?;
+            self.check_len(start, declared)?;
+            value = Some(v);
+            crc = c;
+        }
+        let mut op_byte = None;
+        if self.peek() == Some(tag::CELL_TYPE) {
+            self.pos += 1;
+            let offset = self.pos;
+            let b = self.u8()?;
+            if !matches!(b, op::DELETE_ALL_VERSIONS | op::DELETE_ONE_VERSION | op::INCREMENT) {
+                return Err(DecodeError::UnknownCellOp { offset, op: b });
+            }
+            op_byte = Some(b);
+        }
+        let mut timestamp_ms = None;
+        if self.peek() == Some(tag::CELL_TIMESTAMP) {
+            self.pos += 1;
+            let ts = self.u64()?;
+            crc = crc8::update_u64(crc, ts);
+            timestamp_ms = Some(ts as i64);
+        }
+        if let Some(b) = op_byte {
+            crc = crc8::update_u8(crc, b);
+        }
+        self.expect(tag::CELL_CHECKSUM, "CELL_CHECKSUM (0x0a)")?;
+        let found = self.u8()?;
+        if found != crc {
+            return Err(DecodeError::CellChecksum { name, found, computed: crc });
+        }
+        let op = match op_byte {
+            None => CellOp::Put,
+            Some(op::DELETE_ALL_VERSIONS) => CellOp::DeleteAllVersions,
+            Some(op::DELETE_ONE_VERSION) => CellOp::DeleteOneVersion,
+            Some(_) => CellOp::Increment,
+        };
+        let problem = match (op, &value, timestamp_ms) {
+            (CellOp::Put, None, _) => Some("a put cell has no value"),
+            (CellOp::DeleteAllVersions | CellOp::DeleteOneVersion, Some(_), _) => {
+                Some("a delete cell carries a value")
+            }
+            (CellOp::DeleteOneVersion, None, None) => Some("deleting one version needs a timestamp"),
+            (CellOp::Increment, Some(Value::Integer(_)), _) => None,
+            (CellOp::Increment, _, _) => Some("an increment needs an INTEGER value"),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(DecodeError::BadCell { name, problem });
+        }
+        Ok((Cell { name, value, op, timestamp_ms }, crc))
+    }
+
+    fn attr_payload(&mut self, vt: u8, crc: u8) -> Result<(Value, u8), DecodeError> {
+        let offset = self.pos.saturating_sub(1);
+        let crc = crc8::update_u8(crc, vt);
+        Ok(match vt {
+            vtype::INTEGER => {
+                let v = self.u64()?;
+                (Value::Integer(v as i64), crc8::update_u64(crc, v))
+            }
+            vtype::DOUBLE => {
+                let v = self.u64()?;
+                (Value::Double(f64::from_bits(v)), crc8::update_u64(crc, v))
+            }
+            vtype::BOOLEAN => {
+                let b = self.u8()?;
+                (Value::Boolean(b != 0), crc8::update_u8(crc, b))
+            }
+            vtype::STRING => {
+                let (s, crc) = self.string(crc)?;
+                (Value::String(s), crc)
+            }
+            vtype::BLOB => {
+                let (b, crc) = self.blob(crc)?;
+                (Value::Binary(b), crc)
+            }
+            vtype::INF_MIN | vtype::INF_MAX | vtype::AUTO_INCREMENT | vtype::NULL => {
+                return Err(DecodeError::ValueTypeNotAllowed { offset, vtype: vt, place: "an attribute" })
+            }
+            other => return Err(DecodeError::UnknownValueType { offset, vtype: other }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
+    }
+
+    fn spec_row() -> Row {
+        Row {
+            primary_key: vec![
+                ("s".into(), PkValue::String("ab".into())),
+                ("i".into(), PkValue::Integer(1)),
+            ],
+            cells: vec![
+                Cell::put("a", Value::Double(1.5)),
+                Cell::put("b", Value::Boolean(true)),
+                Cell::put("c", Value::String("x".into())),
+            ],
+            delete_marker: false,
+        }
+    }
+
+    /// §3.6 worked example, bytes from the official Python SDK.
+    const SPEC_PUT: &str = "75 00 00 00 01 03 04 01 00 00 00 73 05 07 00 00 00 03 02 00 00 00 61 62 0a 4d \
+        03 04 01 00 00 00 69 05 09 00 00 00 00 01 00 00 00 00 00 00 00 0a 57 02 \
+        03 04 01 00 00 00 61 05 09 00 00 00 01 00 00 00 00 00 00 f8 3f 0a 75 \
+        03 04 01 00 00 00 62 05 02 00 00 00 02 01 0a 3e \
+        03 04 01 00 00 00 63 05 06 00 00 00 03 01 00 00 00 78 0a f4 09 96";
+
+    #[test]
+    fn encodes_the_spec_example_byte_for_byte() {
+        let bytes = encode_row(&spec_row());
+        assert_eq!(bytes, hex(SPEC_PUT));
+        assert_eq!(bytes.len(), 111);
+        assert_eq!(encoded_row_len(&spec_row()) + 4, 111);
+    }
+
+    #[test]
+    fn decodes_the_spec_example() {
+        assert_eq!(decode_single_row(&hex(SPEC_PUT)).unwrap(), spec_row());
+    }
+
+    #[test]
+    fn delete_row_and_get_key_checksums_match_the_spec() {
+        let mut row = spec_row();
+        row.cells.clear();
+        let key = encode_row(&row);
+        assert_eq!(&key[key.len() - 2..], &[0x09, 0x70]);
+        row.delete_marker = true;
+        let del = encode_row(&row);
+        assert_eq!(&del[del.len() - 3..], &[0x08, 0x09, 0x77]);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let bytes = hex(SPEC_PUT);
+        for cut in 1..bytes.len() {
+            assert!(decode_single_row(&bytes[..cut]).is_err(), "cut at {cut} decoded");
+        }
+        // A bare header is a valid multi-row buffer with no rows.
+        assert_eq!(decode_rows(&bytes[..4]).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_rejected() {
+        let bytes = hex(SPEC_PUT);
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                let result = decode_rows(&b);
+                assert!(result.is_err(), "flip of byte {i} bit {bit} decoded as {result:?}");
+            }
+        }
+    }
+}
