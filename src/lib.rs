@@ -5,6 +5,10 @@
 //! * [`tablestore`]: the wire protocol (PlainBuffer, FlatBuffers rows,
 //!   protobuf messages, signing, errors) and the async client.
 //! * [`emulator`]: a durable local Tablestore server built on that codec.
+//! * [`cli`]: the `tablestore-sink` subcommands; [`logging`], [`shutdown`].
 
+pub mod cli;
 pub mod emulator;
+pub mod logging;
+pub mod shutdown;
 pub mod tablestore;

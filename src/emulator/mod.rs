@@ -1,1 +1,143 @@
-//! placeholder
+//! A local Tablestore emulator that speaks the real wire protocol, so the
+//! official SDKs and our own client can run against it without a cloud
+//! account.
+//!
+//! * [`server`]: HTTP/1.1, auth ([`auth`]), fault injection, response
+//!   headers and signatures;
+//! * [`api`]: action dispatch to [`ddl`], [`rows`], [`range`], [`timeseries`];
+//! * [`store`]: durable redb storage with group commit; [`keycodec`] makes
+//!   its byte order Tablestore's primary-key order; [`catalog`] holds the
+//!   schemas; [`cells`] versions, TTL and max_versions; [`validate`] the
+//!   service limits.
+//!
+//! Not supported (answered with OTSParameterInvalid): filters and column
+//! conditions, BatchGetRow, UpdateTable, secondary/search indexes, custom
+//! TimeSeries keys, UpdateTimeseriesMeta/DeleteTimeseriesMeta.
+
+pub mod api;
+pub mod api_error;
+pub mod auth;
+pub mod catalog;
+pub mod cells;
+pub mod ddl;
+pub mod keycodec;
+pub mod range;
+pub mod rows;
+pub mod server;
+pub mod store;
+pub mod timeseries;
+pub mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use api_error::ApiError;
+pub use auth::Credentials;
+pub use server::Faults;
+
+/// Everything needed to run an emulator.
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub credentials: Credentials,
+    pub faults: Faults,
+    /// Concurrent connections served; more wait in the accept queue.
+    pub max_connections: usize,
+    /// redb page cache; bounds memory together with `max_connections`
+    /// × the 5 MB body limit.
+    pub cache_bytes: usize,
+}
+
+impl EmulatorConfig {
+    /// The documented defaults: `127.0.0.1:8800`, instance `local`,
+    /// access key `local-ak` / `local-secret`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        EmulatorConfig {
+            listen: "127.0.0.1:8800".parse().expect("static address"),
+            data_dir: data_dir.into(),
+            credentials: Credentials {
+                instance: DEFAULT_INSTANCE.into(),
+                access_key_id: DEFAULT_ACCESS_KEY_ID.into(),
+                access_key_secret: DEFAULT_ACCESS_KEY_SECRET.into(),
+            },
+            faults: Faults::default(),
+            max_connections: 256,
+            cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+pub const DEFAULT_INSTANCE: &str = "local";
+pub const DEFAULT_ACCESS_KEY_ID: &str = "local-ak";
+pub const DEFAULT_ACCESS_KEY_SECRET: &str = "local-secret";
+
+/// A running emulator. Dropping it without [`Emulator::stop`] aborts it.
+pub struct Emulator {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Opens the store, binds, and serves in a background task.
+    pub async fn start(config: EmulatorConfig) -> Result<Emulator, ApiError> {
+        let store = store::Store::open(&config.data_dir, config.cache_bytes)?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| ApiError::internal(format!("binding {}: {e}", config.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let state = Arc::new(server::State {
+            store,
+            credentials: config.credentials,
+            faults: config.faults,
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let max = config.max_connections;
+        let task = tokio::spawn(async move {
+            server::serve(listener, state, max, async {
+                let _ = rx.await;
+            })
+            .await
+        });
+        Ok(Emulator {
+            addr,
+            stop: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// `http://addr`, for clients.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, finishes in-flight requests, commits, returns.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Waits until the server stops (it stops only through `stop`).
+    pub async fn wait(&mut self) {
+        if let Some(task) = self.task.as_mut() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -34,7 +34,12 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    pub fn new(endpoint: &str, instance: &str, access_key_id: &str, access_key_secret: &str) -> Self {
+    pub fn new(
+        endpoint: &str,
+        instance: &str,
+        access_key_id: &str,
+        access_key_secret: &str,
+    ) -> Self {
         ClientConfig {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             instance: instance.to_owned(),
@@ -59,7 +64,11 @@ pub struct RowChange {
 
 impl RowChange {
     pub fn new(op: OperationType, row: &Row) -> Self {
-        RowChange { op, row: Bytes::from(plainbuffer::encode_row(row)), expect: RowExistenceExpectation::Ignore }
+        RowChange {
+            op,
+            row: Bytes::from(plainbuffer::encode_row(row)),
+            expect: RowExistenceExpectation::Ignore,
+        }
     }
 }
 
@@ -92,7 +101,10 @@ impl Client {
             .connect_timeout(config.connect_timeout)
             .build()
             .map_err(|e| Error::transport(format!("building HTTP client: {e}")))?;
-        Ok(Client { http, config: std::sync::Arc::new(config) })
+        Ok(Client {
+            http,
+            config: std::sync::Arc::new(config),
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -100,15 +112,22 @@ impl Client {
     }
 
     /// Sends one action and decodes its response (or its error).
-    pub async fn call<Req: Message, Resp: Message + Default>(&self, action: &str, req: &Req) -> Result<Resp, Error> {
+    pub async fn call<Req: Message, Resp: Message + Default>(
+        &self,
+        action: &str,
+        req: &Req,
+    ) -> Result<Resp, Error> {
         let body = req.encode_to_vec();
         let bytes = self.post(action, body).await?;
-        Resp::decode(bytes.as_ref()).map_err(|e| Error::protocol(format!("{action} response does not decode: {e}")))
+        Resp::decode(bytes.as_ref())
+            .map_err(|e| Error::protocol(format!("{action} response does not decode: {e}")))
     }
 
     async fn post(&self, action: &str, body: Vec<u8>) -> Result<Bytes, Error> {
         let cfg = &*self.config;
-        let date = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let date = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
         let md5 = sign::content_md5(&body);
         let mut headers: Vec<(&str, &str)> = vec![
             ("x-ots-date", &date),
@@ -120,27 +139,46 @@ impl Client {
         if let Some(token) = &cfg.sts_token {
             headers.push(("x-ots-ststoken", token));
         }
-        let signature = sign::sign_request_v2(&cfg.access_key_secret, action, headers.iter().copied());
+        let signature =
+            sign::sign_request_v2(&cfg.access_key_secret, action, headers.iter().copied());
         let mut req = self.http.post(format!("{}/{action}", cfg.endpoint));
         for (n, v) in &headers {
             req = req.header(*n, *v);
         }
-        req = req.header(sign::HEADER_SIGNATURE, signature).header("content-type", "application/x-protobuf");
-        let resp = req.body(body).send().await.map_err(|e| Error::transport(format!("{action}: {e}")))?;
+        req = req
+            .header(sign::HEADER_SIGNATURE, signature)
+            .header("content-type", "application/x-protobuf");
+        let resp = req
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Error::transport(format!("{action}: {e}")))?;
         let status = resp.status().as_u16();
         let resp_headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|e| Error::transport(format!("{action}: reading body: {e}")))?;
-        let header = |n: &str| resp_headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::transport(format!("{action}: reading body: {e}")))?;
+        let header = |n: &str| {
+            resp_headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         let request_id = header("x-ots-requestid");
 
         if let Some(md5) = header("x-ots-contentmd5") {
             if md5 != sign::content_md5(&bytes) {
-                return Err(Error::protocol(format!("{action}: response body MD5 mismatch")));
+                return Err(Error::protocol(format!(
+                    "{action}: response body MD5 mismatch"
+                )));
             }
         }
         if !(200..300).contains(&status) {
             return Err(match ErrorMessage::decode(bytes.as_ref()) {
-                Ok(e) if !e.code.is_empty() => Error::service(status, e.code, e.message.unwrap_or_default(), request_id),
+                Ok(e) if !e.code.is_empty() => {
+                    Error::service(status, e.code, e.message.unwrap_or_default(), request_id)
+                }
                 _ => Error::service(
                     status,
                     format!("HTTP{status}"),
@@ -161,7 +199,9 @@ impl Client {
                 pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
             );
             if !sign::same(&auth, &expect) {
-                return Err(Error::protocol(format!("{action}: response signature does not verify")));
+                return Err(Error::protocol(format!(
+                    "{action}: response signature does not verify"
+                )));
             }
         }
         Ok(bytes)
@@ -170,11 +210,19 @@ impl Client {
     // ===== Table DDL =====
 
     pub async fn create_table(&self, req: &CreateTableRequest) -> Result<(), Error> {
-        self.call::<_, CreateTableResponse>("CreateTable", req).await.map(|_| ())
+        self.call::<_, CreateTableResponse>("CreateTable", req)
+            .await
+            .map(|_| ())
     }
 
     pub async fn describe_table(&self, table: &str) -> Result<DescribeTableResponse, Error> {
-        self.call("DescribeTable", &DescribeTableRequest { table_name: table.into() }).await
+        self.call(
+            "DescribeTable",
+            &DescribeTableRequest {
+                table_name: table.into(),
+            },
+        )
+        .await
     }
 
     pub async fn list_table(&self) -> Result<Vec<String>, Error> {
@@ -183,40 +231,81 @@ impl Client {
     }
 
     pub async fn delete_table(&self, table: &str) -> Result<(), Error> {
-        self.call::<_, DeleteTableResponse>("DeleteTable", &DeleteTableRequest { table_name: table.into() }).await.map(|_| ())
+        self.call::<_, DeleteTableResponse>(
+            "DeleteTable",
+            &DeleteTableRequest {
+                table_name: table.into(),
+            },
+        )
+        .await
+        .map(|_| ())
     }
 
     // ===== Single-row operations =====
 
-    pub async fn put_row(&self, table: &str, row: &Row, expect: RowExistenceExpectation) -> Result<(), Error> {
+    pub async fn put_row(
+        &self,
+        table: &str,
+        row: &Row,
+        expect: RowExistenceExpectation,
+    ) -> Result<(), Error> {
         let req = PutRowRequest {
             table_name: table.into(),
             row: plainbuffer::encode_row(row),
-            condition: Condition { row_existence: expect as i32, column_condition: None },
+            condition: Condition {
+                row_existence: expect as i32,
+                column_condition: None,
+            },
             return_content: None,
         };
-        self.call::<_, WriteRowResponse>("PutRow", &req).await.map(|_| ())
+        self.call::<_, WriteRowResponse>("PutRow", &req)
+            .await
+            .map(|_| ())
     }
 
-    pub async fn update_row(&self, table: &str, row: &Row, expect: RowExistenceExpectation) -> Result<(), Error> {
+    pub async fn update_row(
+        &self,
+        table: &str,
+        row: &Row,
+        expect: RowExistenceExpectation,
+    ) -> Result<(), Error> {
         let req = UpdateRowRequest {
             table_name: table.into(),
             row_change: plainbuffer::encode_row(row),
-            condition: Condition { row_existence: expect as i32, column_condition: None },
+            condition: Condition {
+                row_existence: expect as i32,
+                column_condition: None,
+            },
             return_content: None,
         };
-        self.call::<_, WriteRowResponse>("UpdateRow", &req).await.map(|_| ())
+        self.call::<_, WriteRowResponse>("UpdateRow", &req)
+            .await
+            .map(|_| ())
     }
 
-    pub async fn delete_row(&self, table: &str, primary_key: &[(String, PkValue)], expect: RowExistenceExpectation) -> Result<(), Error> {
-        let row = Row { primary_key: primary_key.to_vec(), cells: vec![], delete_marker: true };
+    pub async fn delete_row(
+        &self,
+        table: &str,
+        primary_key: &[(String, PkValue)],
+        expect: RowExistenceExpectation,
+    ) -> Result<(), Error> {
+        let row = Row {
+            primary_key: primary_key.to_vec(),
+            cells: vec![],
+            delete_marker: true,
+        };
         let req = DeleteRowRequest {
             table_name: table.into(),
             primary_key: plainbuffer::encode_row(&row),
-            condition: Condition { row_existence: expect as i32, column_condition: None },
+            condition: Condition {
+                row_existence: expect as i32,
+                column_condition: None,
+            },
             return_content: None,
         };
-        self.call::<_, WriteRowResponse>("DeleteRow", &req).await.map(|_| ())
+        self.call::<_, WriteRowResponse>("DeleteRow", &req)
+            .await
+            .map(|_| ())
     }
 
     /// Reads one row (latest `max_versions` versions); `None` if absent.
@@ -235,13 +324,18 @@ impl Client {
             ..Default::default()
         };
         let resp: GetRowResponse = self.call("GetRow", &req).await?;
-        let mut rows = plainbuffer::decode_rows(&resp.row).map_err(|e| Error::protocol(format!("GetRow row: {e}")))?;
+        let mut rows = plainbuffer::decode_rows(&resp.row)
+            .map_err(|e| Error::protocol(format!("GetRow row: {e}")))?;
         Ok(rows.pop())
     }
 
     /// Sends one BatchWriteRow for one table; returns one result per row,
     /// in order. A whole-request failure is the outer `Err`.
-    pub async fn batch_write_row(&self, table: &str, rows: &[RowChange]) -> Result<Vec<RowResult>, Error> {
+    pub async fn batch_write_row(
+        &self,
+        table: &str,
+        rows: &[RowChange],
+    ) -> Result<Vec<RowResult>, Error> {
         let req = BatchWriteRowRequest {
             tables: vec![TableInBatchWriteRowRequest {
                 table_name: table.into(),
@@ -250,7 +344,10 @@ impl Client {
                     .map(|r| RowInBatchWriteRowRequest {
                         r#type: r.op as i32,
                         row_change: r.row.clone(),
-                        condition: Condition { row_existence: r.expect as i32, column_condition: None },
+                        condition: Condition {
+                            row_existence: r.expect as i32,
+                            column_condition: None,
+                        },
                         return_content: None,
                     })
                     .collect(),
@@ -258,7 +355,12 @@ impl Client {
             ..Default::default()
         };
         let resp: BatchWriteRowResponse = self.call("BatchWriteRow", &req).await?;
-        let results = resp.tables.into_iter().next().map(|t| t.rows).unwrap_or_default();
+        let results = resp
+            .tables
+            .into_iter()
+            .next()
+            .map(|t| t.rows)
+            .unwrap_or_default();
         if results.len() != rows.len() {
             return Err(Error::protocol(format!(
                 "BatchWriteRow answered {} row results for {} rows",
@@ -272,8 +374,16 @@ impl Client {
                 if r.is_ok {
                     Ok(())
                 } else {
-                    let e = r.error.unwrap_or(ErrorMessage { code: "OTSUnknown".into(), message: None });
-                    Err(Error::service(200, e.code, e.message.unwrap_or_default(), None))
+                    let e = r.error.unwrap_or(ErrorMessage {
+                        code: "OTSUnknown".into(),
+                        message: None,
+                    });
+                    Err(Error::service(
+                        200,
+                        e.code,
+                        e.message.unwrap_or_default(),
+                        None,
+                    ))
                 }
             })
             .collect())
@@ -301,7 +411,8 @@ impl Client {
             ..Default::default()
         };
         let resp: GetRangeResponse = self.call("GetRange", &req).await?;
-        let rows = plainbuffer::decode_rows(&resp.rows).map_err(|e| Error::protocol(format!("GetRange rows: {e}")))?;
+        let rows = plainbuffer::decode_rows(&resp.rows)
+            .map_err(|e| Error::protocol(format!("GetRange rows: {e}")))?;
         let next_start = match resp.next_start_primary_key.filter(|b| !b.is_empty()) {
             Some(b) => Some(
                 plainbuffer::decode_single_row(&b)
@@ -330,7 +441,16 @@ impl Client {
             if left == 0 {
                 return Ok(out);
             }
-            let page = self.get_range(table, direction, &start, end, Some(left.min(5000) as i32), &[]).await?;
+            let page = self
+                .get_range(
+                    table,
+                    direction,
+                    &start,
+                    end,
+                    Some(left.min(5000) as i32),
+                    &[],
+                )
+                .await?;
             out.extend(page.rows);
             match page.next_start {
                 Some(next) => start = next,
@@ -341,38 +461,66 @@ impl Client {
 
     // ===== TimeSeries =====
 
-    pub async fn create_timeseries_table(&self, table: &str, time_to_live_s: i32) -> Result<(), Error> {
+    pub async fn create_timeseries_table(
+        &self,
+        table: &str,
+        time_to_live_s: i32,
+    ) -> Result<(), Error> {
         let req = CreateTimeseriesTableRequest {
             table_meta: TimeseriesTableMeta {
                 table_name: table.into(),
-                table_options: Some(TimeseriesTableOptions { time_to_live: Some(time_to_live_s) }),
+                table_options: Some(TimeseriesTableOptions {
+                    time_to_live: Some(time_to_live_s),
+                }),
                 ..Default::default()
             },
             enable_analytical_store: None,
         };
-        self.call::<_, CreateTimeseriesTableResponse>("CreateTimeseriesTable", &req).await.map(|_| ())
-    }
-
-    pub async fn describe_timeseries_table(&self, table: &str) -> Result<TimeseriesTableMeta, Error> {
-        let r: DescribeTimeseriesTableResponse =
-            self.call("DescribeTimeseriesTable", &DescribeTimeseriesTableRequest { table_name: table.into() }).await?;
-        Ok(r.table_meta)
-    }
-
-    pub async fn list_timeseries_table(&self) -> Result<Vec<TimeseriesTableMeta>, Error> {
-        let r: ListTimeseriesTableResponse = self.call("ListTimeseriesTable", &ListTimeseriesTableRequest {}).await?;
-        Ok(r.table_metas)
-    }
-
-    pub async fn delete_timeseries_table(&self, table: &str) -> Result<(), Error> {
-        self.call::<_, DeleteTimeseriesTableResponse>("DeleteTimeseriesTable", &DeleteTimeseriesTableRequest { table_name: table.into() })
+        self.call::<_, CreateTimeseriesTableResponse>("CreateTimeseriesTable", &req)
             .await
             .map(|_| ())
     }
 
+    pub async fn describe_timeseries_table(
+        &self,
+        table: &str,
+    ) -> Result<TimeseriesTableMeta, Error> {
+        let r: DescribeTimeseriesTableResponse = self
+            .call(
+                "DescribeTimeseriesTable",
+                &DescribeTimeseriesTableRequest {
+                    table_name: table.into(),
+                },
+            )
+            .await?;
+        Ok(r.table_meta)
+    }
+
+    pub async fn list_timeseries_table(&self) -> Result<Vec<TimeseriesTableMeta>, Error> {
+        let r: ListTimeseriesTableResponse = self
+            .call("ListTimeseriesTable", &ListTimeseriesTableRequest {})
+            .await?;
+        Ok(r.table_metas)
+    }
+
+    pub async fn delete_timeseries_table(&self, table: &str) -> Result<(), Error> {
+        self.call::<_, DeleteTimeseriesTableResponse>(
+            "DeleteTimeseriesTable",
+            &DeleteTimeseriesTableRequest {
+                table_name: table.into(),
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Writes points; returns one result per row, in order (per-row
     /// failures come back as `Err` entries with HTTP 200).
-    pub async fn put_timeseries_data(&self, table: &str, rows: &[TimeseriesRow]) -> Result<Vec<RowResult>, Error> {
+    pub async fn put_timeseries_data(
+        &self,
+        table: &str,
+        rows: &[TimeseriesRow],
+    ) -> Result<Vec<RowResult>, Error> {
         let data = flatrows::encode(rows);
         let req = PutTimeseriesDataRequest {
             table_name: table.into(),
@@ -387,10 +535,18 @@ impl Client {
         let resp: PutTimeseriesDataResponse = self.call("PutTimeseriesData", &req).await?;
         let mut results: Vec<RowResult> = vec![Ok(()); rows.len()];
         for f in resp.failed_rows {
-            let slot = results
-                .get_mut(f.row_index as usize)
-                .ok_or_else(|| Error::protocol(format!("PutTimeseriesData failed row index {} out of range", f.row_index)))?;
-            *slot = Err(Error::service(200, f.error_code.unwrap_or_default(), f.error_message.unwrap_or_default(), None));
+            let slot = results.get_mut(f.row_index as usize).ok_or_else(|| {
+                Error::protocol(format!(
+                    "PutTimeseriesData failed row index {} out of range",
+                    f.row_index
+                ))
+            })?;
+            *slot = Err(Error::service(
+                200,
+                f.error_code.unwrap_or_default(),
+                f.error_message.unwrap_or_default(),
+                None,
+            ));
         }
         Ok(results)
     }
@@ -422,7 +578,9 @@ impl Client {
             let rows = plainbuffer::decode_rows(&resp.rows_data)
                 .map_err(|e| Error::protocol(format!("GetTimeseriesData rows: {e}")))?;
             for row in rows {
-                out.push(super::timeseries_layout::row_from_storage(&row).map_err(Error::protocol)?);
+                out.push(
+                    super::timeseries_layout::row_from_storage(&row).map_err(Error::protocol)?,
+                );
             }
             match resp.next_token.filter(|t| !t.is_empty()) {
                 Some(t) if out.len() < max_rows => token = Some(t),
@@ -468,6 +626,13 @@ pub fn series_key_proto(key: &SeriesKey) -> TimeseriesKey {
         measurement: Some(key.measurement.clone()),
         source: Some(key.data_source.clone()),
         tags: None,
-        tag_list: key.tags.iter().map(|(k, v)| TimeseriesTag { name: k.clone(), value: v.clone() }).collect(),
+        tag_list: key
+            .tags
+            .iter()
+            .map(|(k, v)| TimeseriesTag {
+                name: k.clone(),
+                value: v.clone(),
+            })
+            .collect(),
     }
 }

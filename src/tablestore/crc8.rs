@@ -13,7 +13,11 @@ const fn build_table() -> [u8; 256] {
         let mut x = i as u8;
         let mut round = 0;
         while round < 8 {
-            x = if x & 0x80 != 0 { (x << 1) ^ 0x07 } else { x << 1 };
+            x = if x & 0x80 != 0 {
+                (x << 1) ^ 0x07
+            } else {
+                x << 1
+            };
             round += 1;
         }
         table[i] = x;
@@ -60,7 +64,10 @@ mod tests {
 
     #[test]
     fn table_starts_like_the_spec() {
-        assert_eq!(&TABLE[..8], &[0x00, 0x07, 0x0e, 0x09, 0x1c, 0x1b, 0x12, 0x15]);
+        assert_eq!(
+            &TABLE[..8],
+            &[0x00, 0x07, 0x0e, 0x09, 0x1c, 0x1b, 0x12, 0x15]
+        );
     }
 
     #[test]

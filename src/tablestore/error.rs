@@ -34,14 +34,19 @@ impl ErrorClass {
 /// Classifies a Tablestore error code (spec §5.2/§5.3).
 pub fn classify(code: &str, message: &str) -> ErrorClass {
     match code {
-        "OTSServerBusy" | "OTSNotEnoughCapacityUnit" | "OTSOperationThrottled" | "OTSStorageServerBusy" => {
-            ErrorClass::RetriableThrottle
-        }
+        "OTSServerBusy"
+        | "OTSNotEnoughCapacityUnit"
+        | "OTSOperationThrottled"
+        | "OTSStorageServerBusy" => ErrorClass::RetriableThrottle,
         "OTSQuotaExhausted" if message.contains("Too frequent") => ErrorClass::RetriableThrottle,
-        "OTSPartitionUnavailable" | "OTSTableNotReady" | "OTSRowOperationConflict" | "OTSOperationConflict"
-        | "OTSServerUnavailable" | "OTSTimeout" | "OTSInternalServerError" | "OTSRequestTimeout" => {
-            ErrorClass::RetriableTransient
-        }
+        "OTSPartitionUnavailable"
+        | "OTSTableNotReady"
+        | "OTSRowOperationConflict"
+        | "OTSOperationConflict"
+        | "OTSServerUnavailable"
+        | "OTSTimeout"
+        | "OTSInternalServerError"
+        | "OTSRequestTimeout" => ErrorClass::RetriableTransient,
         _ => ErrorClass::Permanent,
     }
 }
@@ -65,11 +70,22 @@ pub const CODE_TRANSPORT: &str = "ClientTransport";
 pub const CODE_PROTOCOL: &str = "ClientProtocol";
 
 impl Error {
-    pub fn service(http_status: u16, code: impl Into<String>, message: impl Into<String>, request_id: Option<String>) -> Self {
+    pub fn service(
+        http_status: u16,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
         let code = code.into();
         let message = message.into();
         let class = classify(&code, &message);
-        Error { http_status, code, message, request_id, class }
+        Error {
+            http_status,
+            code,
+            message,
+            request_id,
+            class,
+        }
     }
 
     pub fn transport(message: impl Into<String>) -> Self {
@@ -128,8 +144,14 @@ mod tests {
     #[test]
     fn classes_follow_the_spec() {
         assert_eq!(classify("OTSServerBusy", ""), ErrorClass::RetriableThrottle);
-        assert_eq!(classify("OTSQuotaExhausted", "Too frequent table operations."), ErrorClass::RetriableThrottle);
-        assert_eq!(classify("OTSQuotaExhausted", "other"), ErrorClass::Permanent);
+        assert_eq!(
+            classify("OTSQuotaExhausted", "Too frequent table operations."),
+            ErrorClass::RetriableThrottle
+        );
+        assert_eq!(
+            classify("OTSQuotaExhausted", "other"),
+            ErrorClass::Permanent
+        );
         assert_eq!(classify("OTSTimeout", ""), ErrorClass::RetriableTransient);
         assert_eq!(classify("OTSInvalidPK", ""), ErrorClass::Permanent);
         assert_eq!(classify("OTSConditionCheckFail", ""), ErrorClass::Permanent);
@@ -137,7 +159,15 @@ mod tests {
 
     #[test]
     fn display_names_code_status_and_request_id() {
-        let e = Error::service(400, "OTSInvalidPK", "Validate PK size fail.", Some("r-1".into()));
-        assert_eq!(e.to_string(), "OTSInvalidPK: Validate PK size fail. (HTTP 400, request id r-1)");
+        let e = Error::service(
+            400,
+            "OTSInvalidPK",
+            "Validate PK size fail.",
+            Some("r-1".into()),
+        );
+        assert_eq!(
+            e.to_string(),
+            "OTSInvalidPK: Validate PK size fail. (HTTP 400, request id r-1)"
+        );
     }
 }

@@ -10,7 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use flatbuffers::{FlatBufferBuilder, Follow, ForwardsUOffset, Table, Vector, Verifiable, Verifier, WIPOffset};
+use flatbuffers::{
+    FlatBufferBuilder, Follow, ForwardsUOffset, Table, Vector, Verifiable, Verifier, WIPOffset,
+};
 
 /// A series identity: measurement (`_m_name`), data source, sorted tags.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23,7 +25,11 @@ pub struct SeriesKey {
 impl SeriesKey {
     /// The `["k1=v1","k2=v2"]` form Tablestore stores in `_tags`.
     pub fn tags_string(&self) -> String {
-        let inner: Vec<String> = self.tags.iter().map(|(k, v)| format!("\"{k}={v}\"")).collect();
+        let inner: Vec<String> = self
+            .tags
+            .iter()
+            .map(|(k, v)| format!("\"{k}={v}\""))
+            .collect();
         format!("[{}]", inner.join(","))
     }
 
@@ -135,7 +141,10 @@ pub fn encode(rows: &[TimeseriesRow]) -> Vec<u8> {
     fbb.finished_data().to_vec()
 }
 
-fn encode_group(fbb: &mut FlatBufferBuilder<'_>, row: &TimeseriesRow) -> WIPOffset<flatbuffers::TableFinishedWIPOffset> {
+fn encode_group(
+    fbb: &mut FlatBufferBuilder<'_>,
+    row: &TimeseriesRow,
+) -> WIPOffset<flatbuffers::TableFinishedWIPOffset> {
     let mut fields: Vec<&(String, FieldValue)> = row.fields.iter().collect();
     fields.sort_by(|a, b| a.0.cmp(&b.0));
 
@@ -212,49 +221,99 @@ pub fn decode(bytes: &[u8], crc: Option<i32>) -> Result<Vec<TimeseriesRow>, Flat
     if let Some(found) = crc {
         let computed = crc32c::crc32c(bytes);
         if found as u32 != computed {
-            return Err(FlatRowsError::Crc { found: found as u32, computed });
+            return Err(FlatRowsError::Crc {
+                found: found as u32,
+                computed,
+            });
         }
     }
     let root = flatbuffers::root::<RowsT>(bytes)?;
     let mut out = Vec::new();
-    let Some(groups) = root.row_groups() else { return Ok(out) };
+    let Some(groups) = root.row_groups() else {
+        return Ok(out);
+    };
     for (gi, group) in groups.iter().enumerate() {
         let bad = |problem: String| FlatRowsError::Malformed { group: gi, problem };
         let measurement = group.measurement_name().unwrap_or_default().to_owned();
-        let names: Vec<&str> = group.field_names().map(|v| v.iter().collect()).unwrap_or_default();
-        let types: Vec<i8> = group.field_types().map(|v| v.iter().collect()).unwrap_or_default();
+        let names: Vec<&str> = group
+            .field_names()
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        let types: Vec<i8> = group
+            .field_types()
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
         if names.len() != types.len() {
-            return Err(bad(format!("{} field names but {} field types", names.len(), types.len())));
+            return Err(bad(format!(
+                "{} field names but {} field types",
+                names.len(),
+                types.len()
+            )));
         }
         let Some(rows) = group.rows() else { continue };
         for row in rows.iter() {
             let mut tags = BTreeMap::new();
             if let Some(list) = row.tag_list() {
                 for tag in list.iter() {
-                    tags.insert(tag.name().unwrap_or_default().to_owned(), tag.value().unwrap_or_default().to_owned());
+                    tags.insert(
+                        tag.name().unwrap_or_default().to_owned(),
+                        tag.value().unwrap_or_default().to_owned(),
+                    );
                 }
             }
             if let Some(s) = row.tags().filter(|s| !s.is_empty()) {
-                let parsed = SeriesKey::parse_tags(s).ok_or_else(|| bad(format!("bad tags string {s:?}")))?;
+                let parsed = SeriesKey::parse_tags(s)
+                    .ok_or_else(|| bad(format!("bad tags string {s:?}")))?;
                 tags.extend(parsed);
             }
             let values = row.field_values();
             let mut cursor = [0usize; 6];
             let mut fields = Vec::with_capacity(names.len());
             for (name, ty) in names.iter().zip(&types) {
-                let idx = cursor.get_mut(*ty as u8 as usize).ok_or_else(|| bad(format!("field {name:?} has unknown type {ty}")))?;
+                let idx = cursor
+                    .get_mut(*ty as u8 as usize)
+                    .ok_or_else(|| bad(format!("field {name:?} has unknown type {ty}")))?;
                 let i = *idx;
                 *idx += 1;
                 let missing = || bad(format!("field {name:?}: no value #{i} of type {ty}"));
                 let v = values.as_ref().ok_or_else(missing)?;
                 let value = match *ty {
-                    data_type::LONG => FieldValue::Long(v.long_values().filter(|x| i < x.len()).ok_or_else(missing)?.get(i)),
-                    data_type::BOOLEAN => FieldValue::Boolean(v.bool_values().filter(|x| i < x.len()).ok_or_else(missing)?.get(i)),
-                    data_type::DOUBLE => FieldValue::Double(v.double_values().filter(|x| i < x.len()).ok_or_else(missing)?.get(i)),
-                    data_type::STRING => FieldValue::String(v.string_values().filter(|x| i < x.len()).ok_or_else(missing)?.get(i).to_owned()),
+                    data_type::LONG => FieldValue::Long(
+                        v.long_values()
+                            .filter(|x| i < x.len())
+                            .ok_or_else(missing)?
+                            .get(i),
+                    ),
+                    data_type::BOOLEAN => FieldValue::Boolean(
+                        v.bool_values()
+                            .filter(|x| i < x.len())
+                            .ok_or_else(missing)?
+                            .get(i),
+                    ),
+                    data_type::DOUBLE => FieldValue::Double(
+                        v.double_values()
+                            .filter(|x| i < x.len())
+                            .ok_or_else(missing)?
+                            .get(i),
+                    ),
+                    data_type::STRING => FieldValue::String(
+                        v.string_values()
+                            .filter(|x| i < x.len())
+                            .ok_or_else(missing)?
+                            .get(i)
+                            .to_owned(),
+                    ),
                     data_type::BINARY => {
-                        let b = v.binary_values().filter(|x| i < x.len()).ok_or_else(missing)?.get(i);
-                        FieldValue::Binary(b.value().map(|x| x.iter().map(|b| b as u8).collect()).unwrap_or_default())
+                        let b = v
+                            .binary_values()
+                            .filter(|x| i < x.len())
+                            .ok_or_else(missing)?
+                            .get(i);
+                        FieldValue::Binary(
+                            b.value()
+                                .map(|x| x.iter().map(|b| b as u8).collect())
+                                .unwrap_or_default(),
+                        )
                     }
                     _ => return Err(bad(format!("field {name:?} has unknown type {ty}"))),
                 };
@@ -287,7 +346,9 @@ macro_rules! fb_table {
             type Inner = $name<'a>;
             unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
                 // SAFETY: forwarded from the caller, as flatc-generated code does.
-                $name { tab: unsafe { Table::new(buf, loc) } }
+                $name {
+                    tab: unsafe { Table::new(buf, loc) },
+                }
             }
         }
     };
@@ -306,7 +367,10 @@ fb_table!(BytesT);
 // `flatbuffers::root`, which visits exactly these slots with these types.
 impl<'a> RowsT<'a> {
     fn row_groups(&self) -> Option<VecOf<'a, GroupT<'a>>> {
-        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, GroupT<'a>>>>(slot(0), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<VecOf<'a, GroupT<'a>>>>(slot(0), None)
+        }
     }
 }
 impl<'a> GroupT<'a> {
@@ -314,13 +378,22 @@ impl<'a> GroupT<'a> {
         unsafe { self.tab.get::<ForwardsUOffset<&str>>(slot(0), None) }
     }
     fn field_names(&self) -> Option<VecOf<'a, &'a str>> {
-        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, &str>>>(slot(1), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<VecOf<'a, &str>>>(slot(1), None)
+        }
     }
     fn field_types(&self) -> Option<Vector<'a, i8>> {
-        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, i8>>>(slot(2), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<Vector<'a, i8>>>(slot(2), None)
+        }
     }
     fn rows(&self) -> Option<VecOf<'a, RowT<'a>>> {
-        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, RowT<'a>>>>(slot(3), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<VecOf<'a, RowT<'a>>>>(slot(3), None)
+        }
     }
 }
 impl<'a> RowT<'a> {
@@ -340,24 +413,42 @@ impl<'a> RowT<'a> {
         unsafe { self.tab.get::<u32>(slot(4), Some(0)).unwrap_or(0) }
     }
     fn tag_list(&self) -> Option<VecOf<'a, TagT<'a>>> {
-        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, TagT<'a>>>>(slot(5), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<VecOf<'a, TagT<'a>>>>(slot(5), None)
+        }
     }
 }
 impl<'a> ValuesT<'a> {
     fn long_values(&self) -> Option<Vector<'a, i64>> {
-        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, i64>>>(slot(0), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<Vector<'a, i64>>>(slot(0), None)
+        }
     }
     fn bool_values(&self) -> Option<Vector<'a, bool>> {
-        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, bool>>>(slot(1), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<Vector<'a, bool>>>(slot(1), None)
+        }
     }
     fn double_values(&self) -> Option<Vector<'a, f64>> {
-        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, f64>>>(slot(2), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<Vector<'a, f64>>>(slot(2), None)
+        }
     }
     fn string_values(&self) -> Option<VecOf<'a, &'a str>> {
-        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, &str>>>(slot(3), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<VecOf<'a, &str>>>(slot(3), None)
+        }
     }
     fn binary_values(&self) -> Option<VecOf<'a, BytesT<'a>>> {
-        unsafe { self.tab.get::<ForwardsUOffset<VecOf<'a, BytesT<'a>>>>(slot(4), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<VecOf<'a, BytesT<'a>>>>(slot(4), None)
+        }
     }
 }
 impl<'a> TagT<'a> {
@@ -370,7 +461,10 @@ impl<'a> TagT<'a> {
 }
 impl<'a> BytesT<'a> {
     fn value(&self) -> Option<Vector<'a, i8>> {
-        unsafe { self.tab.get::<ForwardsUOffset<Vector<'a, i8>>>(slot(0), None) }
+        unsafe {
+            self.tab
+                .get::<ForwardsUOffset<Vector<'a, i8>>>(slot(0), None)
+        }
     }
 }
 
@@ -378,7 +472,9 @@ type VResult = Result<(), flatbuffers::InvalidFlatbuffer>;
 
 impl Verifiable for RowsT<'_> {
     fn run_verifier(v: &mut Verifier, pos: usize) -> VResult {
-        v.visit_table(pos)?.visit_field::<ForwardsUOffset<VecOf<GroupT>>>("row_groups", slot(0), false)?.finish();
+        v.visit_table(pos)?
+            .visit_field::<ForwardsUOffset<VecOf<GroupT>>>("row_groups", slot(0), false)?
+            .finish();
         Ok(())
     }
 }
@@ -429,7 +525,9 @@ impl Verifiable for TagT<'_> {
 }
 impl Verifiable for BytesT<'_> {
     fn run_verifier(v: &mut Verifier, pos: usize) -> VResult {
-        v.visit_table(pos)?.visit_field::<ForwardsUOffset<Vector<i8>>>("value", slot(0), false)?.finish();
+        v.visit_table(pos)?
+            .visit_field::<ForwardsUOffset<Vector<i8>>>("value", slot(0), false)?
+            .finish();
         Ok(())
     }
 }
@@ -443,7 +541,11 @@ mod tests {
             key: SeriesKey {
                 measurement: "cpu".into(),
                 data_source: "host1".into(),
-                tags: [("region".to_string(), "cn".to_string()), ("az".to_string(), "a".to_string())].into(),
+                tags: [
+                    ("region".to_string(), "cn".to_string()),
+                    ("az".to_string(), "a".to_string()),
+                ]
+                .into(),
             },
             time_us: 1_700_000_000_123_456,
             fields: vec![
@@ -470,7 +572,10 @@ mod tests {
     #[test]
     fn bad_crc_is_rejected() {
         let bytes = encode(&sample());
-        assert!(matches!(decode(&bytes, Some(crc32c_signed(&bytes) ^ 1)), Err(FlatRowsError::Crc { .. })));
+        assert!(matches!(
+            decode(&bytes, Some(crc32c_signed(&bytes) ^ 1)),
+            Err(FlatRowsError::Crc { .. })
+        ));
     }
 
     #[test]

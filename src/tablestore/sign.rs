@@ -43,7 +43,9 @@ pub fn canonical_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str
     let mut list: Vec<(String, &str)> = headers
         .into_iter()
         .map(|(n, v)| (n.to_ascii_lowercase(), v))
-        .filter(|(n, _)| n.starts_with("x-ots-") && n != HEADER_SIGNATURE && n != HEADER_SIGNATURE_V4)
+        .filter(|(n, _)| {
+            n.starts_with("x-ots-") && n != HEADER_SIGNATURE && n != HEADER_SIGNATURE_V4
+        })
         .collect();
     list.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = String::new();
@@ -56,13 +58,23 @@ pub fn canonical_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str
     out
 }
 
-fn request_string_to_sign<'a>(action: &str, headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+fn request_string_to_sign<'a>(
+    action: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
     format!("/{action}\nPOST\n\n{}", canonical_headers(headers))
 }
 
 /// v2 request signature.
-pub fn sign_request_v2<'a>(secret: &str, action: &str, headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    B64.encode(hmac_sha1(secret.as_bytes(), request_string_to_sign(action, headers).as_bytes()))
+pub fn sign_request_v2<'a>(
+    secret: &str,
+    action: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
+    B64.encode(hmac_sha1(
+        secret.as_bytes(),
+        request_string_to_sign(action, headers).as_bytes(),
+    ))
 }
 
 /// The v4 signing key: b64 of the HMAC-SHA256 chain, as ASCII bytes.
@@ -75,7 +87,11 @@ pub fn v4_signing_key(secret: &str, sign_date: &str, region: &str) -> Vec<u8> {
 }
 
 /// v4 request signature with an already-derived key.
-pub fn sign_request_v4<'a>(signing_key: &[u8], action: &str, headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub fn sign_request_v4<'a>(
+    signing_key: &[u8],
+    action: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
     let mut s = request_string_to_sign(action, headers);
     s.push_str("ots");
     B64.encode(hmac_sha256(signing_key, s.as_bytes()))
@@ -91,12 +107,19 @@ pub fn sign_response<'a>(
     let mut s = canonical_headers(headers);
     s.push('/');
     s.push_str(action);
-    format!("OTS {access_key_id}:{}", B64.encode(hmac_sha1(signing_key, s.as_bytes())))
+    format!(
+        "OTS {access_key_id}:{}",
+        B64.encode(hmac_sha1(signing_key, s.as_bytes()))
+    )
 }
 
 /// Constant-time comparison for signatures.
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -111,14 +134,20 @@ mod tests {
             ("x-ots-signature", "zzz"),
             ("user-agent", "x"),
         ];
-        assert_eq!(canonical_headers(h), "x-ots-apiversion:2015-12-31\nx-ots-date:2024-01-01T00:00:00.000Z\n");
+        assert_eq!(
+            canonical_headers(h),
+            "x-ots-apiversion:2015-12-31\nx-ots-date:2024-01-01T00:00:00.000Z\n"
+        );
     }
 
     #[test]
     fn v2_signature_is_hmac_sha1_of_the_string_to_sign() {
         let h = [("x-ots-date", "2024-01-01T00:00:00.000Z")];
         let sig = sign_request_v2("secret", "ListTable", h);
-        let expect = B64.encode(hmac_sha1(b"secret", b"/ListTable\nPOST\n\nx-ots-date:2024-01-01T00:00:00.000Z\n"));
+        let expect = B64.encode(hmac_sha1(
+            b"secret",
+            b"/ListTable\nPOST\n\nx-ots-date:2024-01-01T00:00:00.000Z\n",
+        ));
         assert_eq!(sig, expect);
     }
 

@@ -32,7 +32,14 @@ fn suffix(value: &FieldValue) -> &'static str {
 /// partitions the way the service's `_#h` column does.
 pub fn series_hash(key: &SeriesKey) -> String {
     let mut h: u32 = 0x811c9dc5;
-    for b in key.measurement.bytes().chain([0]).chain(key.data_source.bytes()).chain([0]).chain(key.tags_string().bytes()) {
+    for b in key
+        .measurement
+        .bytes()
+        .chain([0])
+        .chain(key.data_source.bytes())
+        .chain([0])
+        .chain(key.tags_string().bytes())
+    {
         h = (h ^ b as u32).wrapping_mul(0x01000193);
     }
     format!("{:04x}", h & 0xffff)
@@ -42,8 +49,14 @@ pub fn series_hash(key: &SeriesKey) -> String {
 pub fn storage_key(key: &SeriesKey, time_us: i64) -> Vec<(String, PkValue)> {
     vec![
         (PK_HASH.into(), PkValue::String(series_hash(key))),
-        (PK_MEASUREMENT.into(), PkValue::String(key.measurement.clone())),
-        (PK_DATA_SOURCE.into(), PkValue::String(key.data_source.clone())),
+        (
+            PK_MEASUREMENT.into(),
+            PkValue::String(key.measurement.clone()),
+        ),
+        (
+            PK_DATA_SOURCE.into(),
+            PkValue::String(key.data_source.clone()),
+        ),
         (PK_TAGS.into(), PkValue::String(key.tags_string())),
         (PK_TIME.into(), PkValue::Integer(time_us)),
     ]
@@ -65,7 +78,11 @@ pub fn row_to_storage(row: &TimeseriesRow) -> Row {
             Cell::put(format!("{name}{}", suffix(v)), value)
         })
         .collect();
-    Row { primary_key: storage_key(&row.key, row.time_us), cells, delete_marker: false }
+    Row {
+        primary_key: storage_key(&row.key, row.time_us),
+        cells,
+        delete_marker: false,
+    }
 }
 
 /// Reads a storage row back into a point; fails on a row of another shape.
@@ -78,7 +95,8 @@ pub fn row_from_storage(row: &Row) -> Result<TimeseriesRow, String> {
             (PK_MEASUREMENT, PkValue::String(s)) => key.measurement = s.clone(),
             (PK_DATA_SOURCE, PkValue::String(s)) => key.data_source = s.clone(),
             (PK_TAGS, PkValue::String(s)) => {
-                key.tags = SeriesKey::parse_tags(s).ok_or_else(|| format!("bad _tags value {s:?}"))?
+                key.tags =
+                    SeriesKey::parse_tags(s).ok_or_else(|| format!("bad _tags value {s:?}"))?
             }
             (PK_TIME, PkValue::Integer(t)) => time_us = Some(*t),
             (other, v) => return Err(format!("unexpected TimeSeries key column {other} = {v}")),
@@ -88,7 +106,11 @@ pub fn row_from_storage(row: &Row) -> Result<TimeseriesRow, String> {
     let mut fields = Vec::with_capacity(row.cells.len());
     for cell in &row.cells {
         let Some(value) = &cell.value else { continue };
-        let name = cell.name.rsplit_once(':').map(|(n, _)| n).unwrap_or(&cell.name);
+        let name = cell
+            .name
+            .rsplit_once(':')
+            .map(|(n, _)| n)
+            .unwrap_or(&cell.name);
         let v = match value {
             Value::Integer(x) => FieldValue::Long(*x),
             Value::Boolean(x) => FieldValue::Boolean(*x),
@@ -98,5 +120,10 @@ pub fn row_from_storage(row: &Row) -> Result<TimeseriesRow, String> {
         };
         fields.push((name.to_owned(), v));
     }
-    Ok(TimeseriesRow { key, time_us, fields, meta_cache_update_time: 0 })
+    Ok(TimeseriesRow {
+        key,
+        time_us,
+        fields,
+        meta_cache_update_time: 0,
+    })
 }

@@ -14,13 +14,27 @@ pub enum DecodeError {
     #[error("PlainBuffer header is {found:#x}, expected 0x75")]
     BadHeader { found: u32 },
     #[error("PlainBuffer byte {offset}: expected {expected}, found tag {found:#04x}")]
-    UnexpectedTag { offset: usize, expected: &'static str, found: u8 },
+    UnexpectedTag {
+        offset: usize,
+        expected: &'static str,
+        found: u8,
+    },
     #[error("PlainBuffer byte {offset}: unknown value type {vtype:#04x}")]
     UnknownValueType { offset: usize, vtype: u8 },
     #[error("PlainBuffer byte {offset}: value type {vtype:#04x} is not allowed in {place}")]
-    ValueTypeNotAllowed { offset: usize, vtype: u8, place: &'static str },
-    #[error("PlainBuffer byte {offset}: value length {declared} does not match its payload ({actual})")]
-    LengthMismatch { offset: usize, declared: u32, actual: usize },
+    ValueTypeNotAllowed {
+        offset: usize,
+        vtype: u8,
+        place: &'static str,
+    },
+    #[error(
+        "PlainBuffer byte {offset}: value length {declared} does not match its payload ({actual})"
+    )]
+    LengthMismatch {
+        offset: usize,
+        declared: u32,
+        actual: usize,
+    },
     #[error("PlainBuffer byte {offset}: {what} is not valid UTF-8")]
     InvalidUtf8 { offset: usize, what: &'static str },
     #[error("PlainBuffer byte {offset}: unknown cell operation {op:#04x}")]
@@ -28,7 +42,11 @@ pub enum DecodeError {
     #[error("PlainBuffer cell {name:?}: {problem}")]
     BadCell { name: String, problem: &'static str },
     #[error("PlainBuffer cell {name:?}: checksum {found:#04x}, computed {computed:#04x}")]
-    CellChecksum { name: String, found: u8, computed: u8 },
+    CellChecksum {
+        name: String,
+        found: u8,
+        computed: u8,
+    },
     #[error("PlainBuffer row checksum {found:#04x}, computed {computed:#04x}")]
     RowChecksum { found: u8, computed: u8 },
     #[error("PlainBuffer holds {count} rows where exactly one was expected")]
@@ -87,7 +105,10 @@ impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let left = self.buf.len() - self.pos;
         if n > left {
-            return Err(DecodeError::Truncated { offset: self.pos, needed: n - left });
+            return Err(DecodeError::Truncated {
+                offset: self.pos,
+                needed: n - left,
+            });
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -116,7 +137,11 @@ impl<'a> Reader<'a> {
         let offset = self.pos;
         let found = self.u8()?;
         if found != want {
-            return Err(DecodeError::UnexpectedTag { offset, expected, found });
+            return Err(DecodeError::UnexpectedTag {
+                offset,
+                expected,
+                found,
+            });
         }
         Ok(())
     }
@@ -146,7 +171,10 @@ impl<'a> Reader<'a> {
         self.expect(tag::ROW_CHECKSUM, "ROW_CHECKSUM (0x09)")?;
         let found = self.u8()?;
         if found != row_crc {
-            return Err(DecodeError::RowChecksum { found, computed: row_crc });
+            return Err(DecodeError::RowChecksum {
+                found,
+                computed: row_crc,
+            });
         }
         Ok(row)
     }
@@ -158,7 +186,10 @@ impl<'a> Reader<'a> {
         let offset = self.pos;
         let bytes = self.take(len)?;
         let name = std::str::from_utf8(bytes)
-            .map_err(|_| DecodeError::InvalidUtf8 { offset, what: "cell name" })?
+            .map_err(|_| DecodeError::InvalidUtf8 {
+                offset,
+                what: "cell name",
+            })?
             .to_owned();
         Ok((name, crc8::update_bytes(0, bytes)))
     }
@@ -175,7 +206,11 @@ impl<'a> Reader<'a> {
         self.expect(tag::CELL_CHECKSUM, "CELL_CHECKSUM (0x0a)")?;
         let found = self.u8()?;
         if found != crc {
-            return Err(DecodeError::CellChecksum { name, found, computed: crc });
+            return Err(DecodeError::CellChecksum {
+                name,
+                found,
+                computed: crc,
+            });
         }
         Ok((name, value, crc))
     }
@@ -183,7 +218,11 @@ impl<'a> Reader<'a> {
     fn check_len(&self, start: usize, declared: u32) -> Result<(), DecodeError> {
         let actual = self.pos - start;
         if declared as usize != actual {
-            return Err(DecodeError::LengthMismatch { offset: start, declared, actual });
+            return Err(DecodeError::LengthMismatch {
+                offset: start,
+                declared,
+                actual,
+            });
         }
         Ok(())
     }
@@ -208,17 +247,28 @@ impl<'a> Reader<'a> {
             vtype::INF_MAX => (PkValue::InfMax, crc),
             vtype::AUTO_INCREMENT => (PkValue::AutoIncrement, crc),
             vtype::DOUBLE | vtype::BOOLEAN | vtype::NULL => {
-                return Err(DecodeError::ValueTypeNotAllowed { offset, vtype: vt, place: "a primary key" })
+                return Err(DecodeError::ValueTypeNotAllowed {
+                    offset,
+                    vtype: vt,
+                    place: "a primary key",
+                })
             }
-            other => return Err(DecodeError::UnknownValueType { offset, vtype: other }),
+            other => {
+                return Err(DecodeError::UnknownValueType {
+                    offset,
+                    vtype: other,
+                })
+            }
         })
     }
 
     fn string(&mut self, crc: u8) -> Result<(String, u8), DecodeError> {
         let (bytes, crc) = self.sized(crc)?;
         let offset = self.pos - bytes.len();
-        let s = String::from_utf8(bytes)
-            .map_err(|_| DecodeError::InvalidUtf8 { offset, what: "STRING value" })?;
+        let s = String::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 {
+            offset,
+            what: "STRING value",
+        })?;
         Ok((s, crc))
     }
 
@@ -252,7 +302,10 @@ impl<'a> Reader<'a> {
             self.pos += 1;
             let offset = self.pos;
             let b = self.u8()?;
-            if !matches!(b, op::DELETE_ALL_VERSIONS | op::DELETE_ONE_VERSION | op::INCREMENT) {
+            if !matches!(
+                b,
+                op::DELETE_ALL_VERSIONS | op::DELETE_ONE_VERSION | op::INCREMENT
+            ) {
                 return Err(DecodeError::UnknownCellOp { offset, op: b });
             }
             op_byte = Some(b);
@@ -270,7 +323,11 @@ impl<'a> Reader<'a> {
         self.expect(tag::CELL_CHECKSUM, "CELL_CHECKSUM (0x0a)")?;
         let found = self.u8()?;
         if found != crc {
-            return Err(DecodeError::CellChecksum { name, found, computed: crc });
+            return Err(DecodeError::CellChecksum {
+                name,
+                found,
+                computed: crc,
+            });
         }
         let op = match op_byte {
             None => CellOp::Put,
@@ -283,7 +340,9 @@ impl<'a> Reader<'a> {
             (CellOp::DeleteAllVersions | CellOp::DeleteOneVersion, Some(_), _) => {
                 Some("a delete cell carries a value")
             }
-            (CellOp::DeleteOneVersion, None, None) => Some("deleting one version needs a timestamp"),
+            (CellOp::DeleteOneVersion, None, None) => {
+                Some("deleting one version needs a timestamp")
+            }
             (CellOp::Increment, Some(Value::Integer(_)), _) => None,
             (CellOp::Increment, _, _) => Some("an increment needs an INTEGER value"),
             _ => None,
@@ -291,7 +350,15 @@ impl<'a> Reader<'a> {
         if let Some(problem) = problem {
             return Err(DecodeError::BadCell { name, problem });
         }
-        Ok((Cell { name, value, op, timestamp_ms }, crc))
+        Ok((
+            Cell {
+                name,
+                value,
+                op,
+                timestamp_ms,
+            },
+            crc,
+        ))
     }
 
     fn attr_payload(&mut self, vt: u8, crc: u8) -> Result<(Value, u8), DecodeError> {
@@ -319,9 +386,18 @@ impl<'a> Reader<'a> {
                 (Value::Binary(b), crc)
             }
             vtype::INF_MIN | vtype::INF_MAX | vtype::AUTO_INCREMENT | vtype::NULL => {
-                return Err(DecodeError::ValueTypeNotAllowed { offset, vtype: vt, place: "an attribute" })
+                return Err(DecodeError::ValueTypeNotAllowed {
+                    offset,
+                    vtype: vt,
+                    place: "an attribute",
+                })
             }
-            other => return Err(DecodeError::UnknownValueType { offset, vtype: other }),
+            other => {
+                return Err(DecodeError::UnknownValueType {
+                    offset,
+                    vtype: other,
+                })
+            }
         })
     }
 }
@@ -332,7 +408,9 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
     }
 
     fn spec_row() -> Row {
@@ -351,7 +429,8 @@ mod tests {
     }
 
     /// §3.6 worked example, bytes from the official Python SDK.
-    const SPEC_PUT: &str = "75 00 00 00 01 03 04 01 00 00 00 73 05 07 00 00 00 03 02 00 00 00 61 62 0a 4d \
+    const SPEC_PUT: &str =
+        "75 00 00 00 01 03 04 01 00 00 00 73 05 07 00 00 00 03 02 00 00 00 61 62 0a 4d \
         03 04 01 00 00 00 69 05 09 00 00 00 00 01 00 00 00 00 00 00 00 0a 57 02 \
         03 04 01 00 00 00 61 05 09 00 00 00 01 00 00 00 00 00 00 f8 3f 0a 75 \
         03 04 01 00 00 00 62 05 02 00 00 00 02 01 0a 3e \
@@ -385,7 +464,10 @@ mod tests {
     fn every_truncation_is_an_error() {
         let bytes = hex(SPEC_PUT);
         for cut in 1..bytes.len() {
-            assert!(decode_single_row(&bytes[..cut]).is_err(), "cut at {cut} decoded");
+            assert!(
+                decode_single_row(&bytes[..cut]).is_err(),
+                "cut at {cut} decoded"
+            );
         }
         // A bare header is a valid multi-row buffer with no rows.
         assert_eq!(decode_rows(&bytes[..4]).unwrap(), vec![]);
@@ -399,7 +481,10 @@ mod tests {
                 let mut b = bytes.clone();
                 b[i] ^= 1 << bit;
                 let result = decode_rows(&b);
-                assert!(result.is_err(), "flip of byte {i} bit {bit} decoded as {result:?}");
+                assert!(
+                    result.is_err(),
+                    "flip of byte {i} bit {bit} decoded as {result:?}"
+                );
             }
         }
     }

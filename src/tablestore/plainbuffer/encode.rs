@@ -33,7 +33,11 @@ pub fn encode_rows<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Vec<u8> {
 /// Encodes a bare primary key (GetRow key, range bounds,
 /// `next_start_primary_key`).
 pub fn encode_primary_key(primary_key: &[(String, PkValue)]) -> Vec<u8> {
-    let row = Row { primary_key: primary_key.to_vec(), cells: Vec::new(), delete_marker: false };
+    let row = Row {
+        primary_key: primary_key.to_vec(),
+        cells: Vec::new(),
+        delete_marker: false,
+    };
     encode_row(&row)
 }
 
@@ -132,7 +136,8 @@ impl<'a> RowEncoder<'a> {
 
     fn name(&mut self, name: &str) -> u8 {
         self.out.push(tag::CELL_NAME);
-        self.out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        self.out
+            .extend_from_slice(&(name.len() as u32).to_le_bytes());
         self.out.extend_from_slice(name.as_bytes());
         crc8::update_bytes(0, name.as_bytes())
     }
@@ -142,7 +147,8 @@ impl<'a> RowEncoder<'a> {
         let crc = self.name(name);
         self.out.push(tag::CELL_VALUE);
         let payload_len = pk_value_len(value) - 5;
-        self.out.extend_from_slice(&(payload_len as u32).to_le_bytes());
+        self.out
+            .extend_from_slice(&(payload_len as u32).to_le_bytes());
         let crc = self.pk_payload_crc(value, crc);
         self.out.push(tag::CELL_CHECKSUM);
         self.out.push(crc);
@@ -171,7 +177,8 @@ impl<'a> RowEncoder<'a> {
         if let Some(value) = &cell.value {
             self.out.push(tag::CELL_VALUE);
             let payload_len = value_len(value) - 5;
-            self.out.extend_from_slice(&(payload_len as u32).to_le_bytes());
+            self.out
+                .extend_from_slice(&(payload_len as u32).to_le_bytes());
             crc = match value {
                 Value::Integer(v) => self.integer(*v, crc),
                 Value::Double(v) => {

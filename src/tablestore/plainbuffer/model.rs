@@ -111,17 +111,32 @@ pub struct Cell {
 impl Cell {
     /// A put of `value` with a server-assigned timestamp.
     pub fn put(name: impl Into<String>, value: Value) -> Self {
-        Cell { name: name.into(), value: Some(value), op: CellOp::Put, timestamp_ms: None }
+        Cell {
+            name: name.into(),
+            value: Some(value),
+            op: CellOp::Put,
+            timestamp_ms: None,
+        }
     }
 
     /// A put of `value` at an explicit version.
     pub fn put_at(name: impl Into<String>, value: Value, timestamp_ms: i64) -> Self {
-        Cell { name: name.into(), value: Some(value), op: CellOp::Put, timestamp_ms: Some(timestamp_ms) }
+        Cell {
+            name: name.into(),
+            value: Some(value),
+            op: CellOp::Put,
+            timestamp_ms: Some(timestamp_ms),
+        }
     }
 
     /// Deletes every version of the column (UpdateRow only).
     pub fn delete_all(name: impl Into<String>) -> Self {
-        Cell { name: name.into(), value: None, op: CellOp::DeleteAllVersions, timestamp_ms: None }
+        Cell {
+            name: name.into(),
+            value: None,
+            op: CellOp::DeleteAllVersions,
+            timestamp_ms: None,
+        }
     }
 
     /// Deletes the version at `timestamp_ms` (UpdateRow only).
@@ -136,7 +151,12 @@ impl Cell {
 
     /// Adds `delta` to an INTEGER column (UpdateRow only).
     pub fn increment(name: impl Into<String>, delta: i64) -> Self {
-        Cell { name: name.into(), value: Some(Value::Integer(delta)), op: CellOp::Increment, timestamp_ms: None }
+        Cell {
+            name: name.into(),
+            value: Some(Value::Integer(delta)),
+            op: CellOp::Increment,
+            timestamp_ms: None,
+        }
     }
 }
 
@@ -152,7 +172,11 @@ pub struct Row {
 impl Row {
     /// A row with just a primary key.
     pub fn with_key(primary_key: Vec<(String, PkValue)>) -> Self {
-        Row { primary_key, cells: Vec::new(), delete_marker: false }
+        Row {
+            primary_key,
+            cells: Vec::new(),
+            delete_marker: false,
+        }
     }
 
     /// The latest-version value of `column`, if present.

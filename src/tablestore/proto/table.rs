@@ -128,7 +128,10 @@ pub struct Condition {
 
 impl Condition {
     pub fn ignore() -> Self {
-        Condition { row_existence: RowExistenceExpectation::Ignore as i32, column_condition: None }
+        Condition {
+            row_existence: RowExistenceExpectation::Ignore as i32,
+            column_condition: None,
+        }
     }
 }
 

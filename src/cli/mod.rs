@@ -1,0 +1,36 @@
+//! The `tablestore-sink` command line: one subcommand per file.
+
+mod emulator;
+
+use clap::{Parser, Subcommand};
+
+use crate::logging::{self, LogFormat};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tablestore-sink",
+    version,
+    about = "Stream Kafka topics into Alibaba Cloud Tablestore"
+)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a local Tablestore emulator that speaks the real wire protocol.
+    Emulator(emulator::EmulatorArgs),
+}
+
+/// Parses arguments and runs the chosen subcommand.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    logging::init(cli.log_format);
+    match cli.command {
+        Command::Emulator(args) => emulator::run(args),
+    }
+}

@@ -1,0 +1,101 @@
+//! Action dispatch: decodes the protobuf request, runs the handler in a
+//! read transaction or through the group-committing writer, encodes the
+//! response.
+
+use prost::Message;
+
+use super::api_error::ApiError;
+use super::catalog::TableKind;
+use super::store::Store;
+use super::{ddl, range, rows, timeseries};
+use crate::tablestore::proto::*;
+
+/// Every action the emulator serves.
+pub const ACTIONS: &[&str] = &[
+    "CreateTable",
+    "DescribeTable",
+    "ListTable",
+    "DeleteTable",
+    "PutRow",
+    "UpdateRow",
+    "DeleteRow",
+    "GetRow",
+    "BatchWriteRow",
+    "GetRange",
+    "CreateTimeseriesTable",
+    "DescribeTimeseriesTable",
+    "ListTimeseriesTable",
+    "DeleteTimeseriesTable",
+    "PutTimeseriesData",
+    "GetTimeseriesData",
+    "QueryTimeseriesMeta",
+];
+
+fn decode<T: Message + Default>(body: &[u8]) -> Result<T, ApiError> {
+    T::decode(body).map_err(|e| ApiError::invalid(format!("Invalid request body: {e}.")))
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub async fn dispatch(store: &Store, action: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let now = now_ms();
+    macro_rules! write {
+        ($req:ty, $handler:expr) => {{
+            let req: $req = decode(body)?;
+            Ok(store
+                .write(move |txn| ($handler)(txn, req, now))
+                .await?
+                .encode_to_vec())
+        }};
+    }
+    macro_rules! read {
+        ($req:ty, $handler:expr) => {{
+            let req: $req = decode(body)?;
+            Ok(store
+                .read(move |txn| ($handler)(txn, req, now))
+                .await?
+                .encode_to_vec())
+        }};
+    }
+    match action {
+        "CreateTable" => write!(CreateTableRequest, ddl::create_table),
+        "DescribeTable" => read!(DescribeTableRequest, |t, r, _| ddl::describe_table(t, r)),
+        "ListTable" => read!(ListTableRequest, |t, _, _| ddl::list_table(t)),
+        "DeleteTable" => write!(DeleteTableRequest, |t, r: DeleteTableRequest, _| {
+            ddl::delete_table(t, &r.table_name, TableKind::WideColumn)
+                .map(|_| DeleteTableResponse {})
+        }),
+        "PutRow" => write!(PutRowRequest, rows::put_row),
+        "UpdateRow" => write!(UpdateRowRequest, rows::update_row),
+        "DeleteRow" => write!(DeleteRowRequest, rows::delete_row),
+        "GetRow" => read!(GetRowRequest, rows::get_row),
+        "BatchWriteRow" => write!(BatchWriteRowRequest, rows::batch_write_row),
+        "GetRange" => read!(GetRangeRequest, range::get_range),
+        "CreateTimeseriesTable" => {
+            write!(CreateTimeseriesTableRequest, ddl::create_timeseries_table)
+        }
+        "DescribeTimeseriesTable" => read!(DescribeTimeseriesTableRequest, |t, r, _| {
+            ddl::describe_timeseries_table(t, r)
+        }),
+        "ListTimeseriesTable" => read!(ListTimeseriesTableRequest, |t, _, _| {
+            ddl::list_timeseries_table(t)
+        }),
+        "DeleteTimeseriesTable" => write!(
+            DeleteTimeseriesTableRequest,
+            |t, r: DeleteTimeseriesTableRequest, _| {
+                ddl::delete_table(t, &r.table_name, TableKind::Timeseries)
+                    .map(|_| DeleteTimeseriesTableResponse {})
+            }
+        ),
+        "PutTimeseriesData" => write!(PutTimeseriesDataRequest, timeseries::put_timeseries_data),
+        "GetTimeseriesData" => read!(GetTimeseriesDataRequest, timeseries::get_timeseries_data),
+        "QueryTimeseriesMeta" => read!(QueryTimeseriesMetaRequest, |t, r, _| {
+            timeseries::query_timeseries_meta(t, r)
+        }),
+        other => Err(ApiError::invalid(format!(
+            "Unsupported operation: {other}."
+        ))),
+    }
+}

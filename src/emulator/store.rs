@@ -1,0 +1,140 @@
+//! Durable storage: a redb database (embedded, ordered B-tree, ACID,
+//! fsync on commit) with one writer thread that group-commits.
+//!
+//! Writes are closures run inside a shared write transaction: the writer
+//! thread takes every job waiting in its queue (up to [`MAX_GROUP`]), runs
+//! them in order in one transaction, commits once (one fsync), then
+//! answers each job. A job is acknowledged only after the commit returns,
+//! so anything acknowledged survives `kill -9`. Contract for jobs: return
+//! `Err` only before writing anything (validate first, then write).
+//!
+//! Reads run on the blocking pool in their own MVCC read transaction and
+//! never wait for the writer.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction};
+
+use super::api_error::ApiError;
+
+/// Table name → JSON [`super::catalog::TableInfo`].
+pub const TABLES: TableDefinition<&str, &[u8]> = TableDefinition::new("tables");
+/// `table id ++ primary key` ([`super::keycodec`]) → PlainBuffer row with all versions.
+pub const ROWS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("rows");
+/// `table id ++ series key` → protobuf `TimeseriesMeta`.
+pub const TS_META: TableDefinition<&[u8], &[u8]> = TableDefinition::new("ts_meta");
+/// Counters (`next_table_id`, `auto_increment`).
+pub const SYS: TableDefinition<&str, u64> = TableDefinition::new("sys");
+
+/// Most jobs committed together.
+const MAX_GROUP: usize = 256;
+
+type Completion = Box<dyn FnOnce(Result<(), ApiError>) + Send>;
+type Job = Box<dyn FnOnce(&WriteTransaction) -> Completion + Send>;
+
+/// Cheap to clone; the writer thread stops when the last clone is dropped,
+/// after committing what was queued.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+    jobs: crossbeam_channel::Sender<Job>,
+}
+
+impl Store {
+    /// Opens (or creates) `dir/tablestore.redb`. `cache_bytes` bounds the
+    /// page cache, and with it the emulator's memory.
+    pub fn open(dir: &Path, cache_bytes: usize) -> Result<Self, ApiError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ApiError::internal(format!("creating data dir {}: {e}", dir.display())))?;
+        let path = dir.join("tablestore.redb");
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(&path)
+            .map_err(|e| ApiError::internal(format!("opening {}: {e}", path.display())))?;
+        let txn = db.begin_write()?;
+        txn.open_table(TABLES)?;
+        txn.open_table(ROWS)?;
+        txn.open_table(TS_META)?;
+        txn.open_table(SYS)?;
+        txn.commit()?;
+        let db = Arc::new(db);
+        let (tx, rx) = crossbeam_channel::bounded::<Job>(4096);
+        let writer_db = db.clone();
+        std::thread::Builder::new()
+            .name("emulator-writer".into())
+            .spawn(move || writer_loop(&writer_db, rx))
+            .map_err(|e| ApiError::internal(format!("starting writer thread: {e}")))?;
+        Ok(Store { db, jobs: tx })
+    }
+
+    /// Runs `f` in a group-committed write transaction; resolves after the
+    /// commit is durable.
+    pub async fn write<R, F>(&self, f: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<R, ApiError> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |txn| {
+            let result = f(txn);
+            Box::new(move |commit: Result<(), ApiError>| {
+                let _ = tx.send(commit.and(result));
+            })
+        });
+        let jobs = self.jobs.clone();
+        tokio::task::spawn_blocking(move || jobs.send(job))
+            .await
+            .map_err(|e| ApiError::internal(format!("writer queue: {e}")))?
+            .map_err(|_| ApiError::internal("storage writer stopped"))?;
+        rx.await
+            .map_err(|_| ApiError::internal("storage writer dropped a job"))?
+    }
+
+    /// Runs `f` in a read transaction on the blocking pool.
+    pub async fn read<R, F>(&self, f: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&ReadTransaction) -> Result<R, ApiError> + Send + 'static,
+    {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_read()?;
+            f(&txn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("read task: {e}")))?
+    }
+}
+
+fn writer_loop(db: &Database, rx: crossbeam_channel::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let txn = match db.begin_write() {
+            Ok(t) => t,
+            Err(e) => {
+                let err = ApiError::from(e);
+                tracing::error!(error = %err, "cannot begin write transaction");
+                for job in group {
+                    // Run nothing; answer every job with the error.
+                    drop(job);
+                }
+                continue;
+            }
+        };
+        let completions: Vec<Completion> = group.into_iter().map(|job| job(&txn)).collect();
+        let committed = txn.commit().map_err(ApiError::from);
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, "commit failed");
+        }
+        for done in completions {
+            done(committed.clone());
+        }
+    }
+}

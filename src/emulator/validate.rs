@@ -1,0 +1,163 @@
+//! Request validation against the table schema and the service limits
+//! (spec §6), with the service's error codes and messages.
+
+use super::api_error::ApiError;
+use super::catalog::{check_column_name, TableInfo};
+use crate::tablestore::plainbuffer::{self, CellOp, PkValue, Row};
+
+pub const MAX_PK_VALUE_BYTES: usize = 1024;
+pub const MAX_ATTRIBUTE_BYTES: usize = 2 * 1024 * 1024;
+pub const MAX_COLUMNS_PER_WRITE: usize = 1024;
+pub const MAX_BATCH_WRITE_ROWS: usize = 200;
+pub const MAX_BATCH_WRITE_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_RANGE_ROWS: usize = 5000;
+pub const MAX_RANGE_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_COLUMNS_TO_GET: usize = 128;
+
+/// What kind of request a row arrived in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowUse {
+    Put,
+    Update,
+    Delete,
+    /// GetRow key: fully specified, no auto-increment.
+    Key,
+    /// GetRange bound: INF_MIN/INF_MAX allowed.
+    RangeBound,
+}
+
+fn vt(v: &PkValue) -> &'static str {
+    match v {
+        PkValue::Integer(_) => "VT_INTEGER",
+        PkValue::String(_) => "VT_STRING",
+        PkValue::Binary(_) => "VT_BLOB",
+        PkValue::InfMin => "VT_INF_MIN",
+        PkValue::InfMax => "VT_INF_MAX",
+        PkValue::AutoIncrement => "VT_AUTO_INCREMENT",
+    }
+}
+
+/// Checks a primary key against the schema.
+pub fn check_primary_key(
+    info: &TableInfo,
+    pk: &[(String, PkValue)],
+    usage: RowUse,
+) -> Result<(), ApiError> {
+    if pk.len() != info.primary_key.len() {
+        return Err(ApiError::invalid_pk(format!(
+            "Validate PK size fail. Input: {}, Meta: {}.",
+            pk.len(),
+            info.primary_key.len()
+        )));
+    }
+    for ((name, value), col) in pk.iter().zip(&info.primary_key) {
+        if name != &col.name {
+            return Err(ApiError::invalid_pk(format!(
+                "Validate PK name fail. Input: {name}, Meta: {}.",
+                col.name
+            )));
+        }
+        match value {
+            PkValue::InfMin | PkValue::InfMax if usage == RowUse::RangeBound => continue,
+            PkValue::InfMin | PkValue::InfMax => {
+                return Err(ApiError::invalid(format!(
+                    "INF_MIN or INF_MAX is only allowed in range bounds, not in primary key column '{name}'."
+                )))
+            }
+            PkValue::AutoIncrement if col.auto_increment && usage == RowUse::Put => continue,
+            PkValue::AutoIncrement => {
+                return Err(ApiError::invalid(format!(
+                    "AUTO_INCREMENT is only allowed in a put to an auto-increment column; '{name}' is not one."
+                )))
+            }
+            _ => {}
+        }
+        if !col.pk_type.matches(value) {
+            return Err(ApiError::invalid_pk(format!(
+                "Validate PK type fail. Input: {}, Meta: VT_{}.",
+                vt(value),
+                match col.pk_type.wire_name() {
+                    "BINARY" => "BLOB",
+                    other => other,
+                }
+            )));
+        }
+        let len = match value {
+            PkValue::String(s) => s.len(),
+            PkValue::Binary(b) => b.len(),
+            _ => 0,
+        };
+        if len > MAX_PK_VALUE_BYTES {
+            return Err(ApiError::invalid(format!(
+                "The length of primary key column: '{name}' exceeded the MaxLength:{MAX_PK_VALUE_BYTES} with CurrentLength:{len}."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a row change (put, update or delete) completely.
+pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Result<(), ApiError> {
+    check_primary_key(info, &row.primary_key, usage)?;
+    match usage {
+        RowUse::Delete if !row.cells.is_empty() => {
+            return Err(ApiError::invalid(
+                "DeleteRow must not carry attribute columns.",
+            ))
+        }
+        RowUse::Put | RowUse::Update if row.delete_marker => {
+            return Err(ApiError::invalid(
+                "A put or update row must not carry the delete-row marker.",
+            ))
+        }
+        _ => {}
+    }
+    if row.cells.len() > MAX_COLUMNS_PER_WRITE {
+        return Err(ApiError::new(
+            400,
+            "OTSOutOfColumnCountLimit",
+            format!("The number of columns from the request exceeded the limit. Limit:{MAX_COLUMNS_PER_WRITE}, Current:{}.", row.cells.len()),
+        ));
+    }
+    for cell in &row.cells {
+        check_column_name(&cell.name)?;
+        if info.primary_key.iter().any(|c| c.name == cell.name) {
+            return Err(ApiError::invalid(format!(
+                "The attribute column name '{}' is the same as a primary key column name.",
+                cell.name
+            )));
+        }
+        if usage == RowUse::Put && cell.op != CellOp::Put {
+            return Err(ApiError::invalid(format!(
+                "PutRow cannot delete or increment column '{}'.",
+                cell.name
+            )));
+        }
+        if let Some(v) = &cell.value {
+            if v.payload_len() > MAX_ATTRIBUTE_BYTES {
+                return Err(ApiError::invalid(format!(
+                    "The length of attribute column: '{}' exceeded the MaxLength:{MAX_ATTRIBUTE_BYTES} with CurrentLength:{}.",
+                    cell.name,
+                    v.payload_len()
+                )));
+            }
+        }
+        if let (CellOp::Put, Some(ts)) = (cell.op, cell.timestamp_ms) {
+            let deviation_ms = info.deviation_cell_version_in_sec.saturating_mul(1000);
+            if ts < 0 || (ts - now_ms).abs() > deviation_ms {
+                return Err(ApiError::invalid(format!(
+                    "The timestamp {ts} of column '{}' is out of the allowed deviation of {} seconds from now ({now_ms}).",
+                    cell.name, info.deviation_cell_version_in_sec
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a single-row PlainBuffer, mapping codec errors to
+/// OTSParameterInvalid with the codec's explanation.
+pub fn decode_row(bytes: &[u8], what: &str) -> Result<Row, ApiError> {
+    plainbuffer::decode_single_row(bytes)
+        .map_err(|e| ApiError::invalid(format!("Invalid {what}: {e}.")))
+}
