@@ -113,11 +113,13 @@ pub fn apply_update(
                 let base = match latest.and_then(|x| x.value.as_ref()) {
                     None => 0,
                     Some(Value::Integer(v)) => *v,
-                    Some(other) => return Err(ApiError::invalid(format!(
+                    Some(other) => {
+                        return Err(ApiError::invalid(format!(
                         "Increment on column '{}' of type {} is not allowed; it must be INTEGER.",
                         c.name,
                         other.type_name()
-                    ))),
+                    )))
+                    }
                 };
                 let sum = base.checked_add(delta).ok_or_else(|| {
                     ApiError::invalid(format!(

@@ -77,6 +77,8 @@ pub const DEFAULT_ACCESS_KEY_SECRET: &str = "local-secret";
 pub struct Emulator {
     /// The bound address (useful with port 0).
     pub addr: SocketAddr,
+    /// Closed after the server stops, releasing the data dir.
+    store: Option<store::Store>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -92,7 +94,7 @@ impl Emulator {
             .local_addr()
             .map_err(|e| ApiError::internal(e.to_string()))?;
         let state = Arc::new(server::State {
-            store,
+            store: store.clone(),
             credentials: config.credentials,
             faults: config.faults,
         });
@@ -106,6 +108,7 @@ impl Emulator {
         });
         Ok(Emulator {
             addr,
+            store: Some(store),
             stop: Some(tx),
             task: Some(task),
         })
@@ -123,6 +126,9 @@ impl Emulator {
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(store) = self.store.take() {
+            let _ = tokio::task::spawn_blocking(move || store.close()).await;
         }
     }
 

@@ -39,6 +39,8 @@ type Job = Box<dyn FnOnce(&WriteTransaction) -> Completion + Send>;
 pub struct Store {
     db: Arc<Database>,
     jobs: crossbeam_channel::Sender<Job>,
+    /// Joined by [`Store::close`] so the file lock is released on return.
+    writer: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 impl Store {
@@ -61,11 +63,26 @@ impl Store {
         let db = Arc::new(db);
         let (tx, rx) = crossbeam_channel::bounded::<Job>(4096);
         let writer_db = db.clone();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("emulator-writer".into())
             .spawn(move || writer_loop(&writer_db, rx))
             .map_err(|e| ApiError::internal(format!("starting writer thread: {e}")))?;
-        Ok(Store { db, jobs: tx })
+        Ok(Store {
+            db,
+            jobs: tx,
+            writer: Arc::new(std::sync::Mutex::new(Some(writer))),
+        })
+    }
+
+    /// Commits what is queued and closes the database, once every other
+    /// clone is gone. Blocks: call from a blocking context.
+    pub fn close(self) {
+        let writer = self.writer.lock().expect("writer lock").take();
+        drop(self.jobs);
+        drop(self.db);
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
     }
 
     /// Runs `f` in a group-committed write transaction; resolves after the
