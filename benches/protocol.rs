@@ -1,1 +1,161 @@
-fn main() {}
+//! Protocol benchmark (not a test): prints
+//! 1. PlainBuffer rows encoded per second on one core, for a typical
+//!    10-column row (the SDK fixture `typical_10_columns` shape);
+//! 2. emulator BatchWriteRow ingest in rows per second over loopback
+//!    (200-row batches, several requests in flight, durable commits).
+//!
+//! Run: `cargo bench --bench protocol` (release build).
+
+use std::time::Instant;
+
+use tablestore_sink::emulator::{Emulator, EmulatorConfig};
+use tablestore_sink::tablestore::plainbuffer::{self, Cell, PkValue, Row, Value};
+use tablestore_sink::tablestore::proto::*;
+use tablestore_sink::tablestore::{Client, ClientConfig, RowChange};
+
+fn typical_row(offset: i64) -> Row {
+    Row {
+        primary_key: vec![
+            ("topic_partition".into(), PkValue::String("orders_3".into())),
+            ("offset".into(), PkValue::Integer(offset)),
+        ],
+        cells: vec![
+            Cell::put("order_id", Value::String("ord-2026-000123456".into())),
+            Cell::put("customer", Value::String("customer-98765".into())),
+            Cell::put(
+                "note",
+                Value::String("please leave the parcel at the back door".into()),
+            ),
+            Cell::put("amount", Value::Double(1234.56)),
+            Cell::put("quantity", Value::Integer(3)),
+            Cell::put("paid", Value::Boolean(true)),
+            Cell::put("created_at", Value::Integer(1_700_000_000_123)),
+            Cell::put("discount", Value::Double(0.15)),
+            Cell::put("currency", Value::String("CNY".into())),
+            Cell::put("checksum", Value::Binary(vec![7; 16])),
+        ],
+        delete_marker: false,
+    }
+}
+
+fn bench_encode() {
+    let rows: Vec<Row> = (0..1000).map(typical_row).collect();
+    let mut buf = Vec::with_capacity(512 * 1024);
+    let iterations = 2_000;
+    let start = Instant::now();
+    let mut bytes = 0usize;
+    for _ in 0..iterations {
+        buf.clear();
+        buf.extend_from_slice(&plainbuffer::HEADER.to_le_bytes());
+        let mut enc = plainbuffer::RowEncoder::new(&mut buf);
+        for r in &rows {
+            enc.row(r);
+        }
+        bytes += buf.len();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let n = (iterations * rows.len()) as f64;
+    println!(
+        "plainbuffer_encode: {:.2} M rows/s on one core ({:.0} ns/row, {:.0} MB/s, row = {} bytes)",
+        n / secs / 1e6,
+        secs * 1e9 / n,
+        bytes as f64 / secs / 1e6,
+        plainbuffer::encoded_row_len(&rows[0])
+    );
+    let one = plainbuffer::encode_row(&rows[0]);
+    let start = Instant::now();
+    let decodes = 500_000;
+    for _ in 0..decodes {
+        std::hint::black_box(plainbuffer::decode_single_row(std::hint::black_box(&one)).unwrap());
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "plainbuffer_decode: {:.2} M rows/s on one core (validating, with CRC-8)",
+        decodes as f64 / secs / 1e6
+    );
+}
+
+async fn bench_emulator_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EmulatorConfig::new(dir.path());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let emu = Emulator::start(config).await.unwrap();
+    let client = Client::new(ClientConfig::new(
+        &emu.endpoint(),
+        "local",
+        "local-ak",
+        "local-secret",
+    ))
+    .unwrap();
+    client
+        .create_table(&CreateTableRequest {
+            table_meta: TableMeta {
+                table_name: "bench".into(),
+                primary_key: vec![
+                    PrimaryKeySchema {
+                        name: "topic_partition".into(),
+                        r#type: PrimaryKeyType::String as i32,
+                        option: None,
+                    },
+                    PrimaryKeySchema {
+                        name: "offset".into(),
+                        r#type: PrimaryKeyType::Integer as i32,
+                        option: None,
+                    },
+                ],
+                defined_column: vec![],
+            },
+            reserved_throughput: ReservedThroughput {
+                capacity_unit: CapacityUnit {
+                    read: Some(0),
+                    write: Some(0),
+                },
+            },
+            table_options: Some(TableOptions {
+                time_to_live: Some(-1),
+                max_versions: Some(1),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let in_flight = 8;
+    let batches_per_task = 125; // 8 × 125 × 200 = 200 000 rows
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..in_flight {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            for b in 0..batches_per_task {
+                let base = ((t * batches_per_task + b) * 200) as i64;
+                let rows: Vec<RowChange> = (0..200)
+                    .map(|i| RowChange::new(OperationType::Put, &typical_row(base + i)))
+                    .collect();
+                let results = client.batch_write_row("bench", &rows).await.unwrap();
+                assert!(results.iter().all(|r| r.is_ok()));
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let rows = (in_flight * batches_per_task * 200) as f64;
+    println!(
+        "emulator_batch_write_row: {:.0} rows/s over loopback ({} rows in {:.2} s, 200-row batches, {} in flight, durable group commits)",
+        rows / secs,
+        rows,
+        secs,
+        in_flight
+    );
+    emu.stop().await;
+}
+
+fn main() {
+    bench_encode();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(bench_emulator_ingest());
+}

@@ -10,6 +10,7 @@ use super::api_error::ApiError;
 use super::catalog::{self, TableKind};
 use super::cells;
 use super::keycodec::{self, Position};
+
 use super::rows::{consumed, read_options, stored_rows_in};
 use super::store::{ROWS, TABLES};
 use super::validate::{self, RowUse, MAX_RANGE_BYTES, MAX_RANGE_ROWS};
@@ -79,24 +80,12 @@ pub fn get_range(
     }
 
     let rows_table = txn.open_table(ROWS)?;
-    let exact = |p: &Position| matches!(p, Position::Exact(_));
+    // Start is inclusive and end exclusive; INF positions are never real
+    // keys, so the same bounds serve them (see keycodec).
     let iter = if forward {
-        stored_rows_in(
-            &rows_table,
-            Bound::Included(s),
-            if exact(&end_pos) {
-                Bound::Excluded(e)
-            } else {
-                Bound::Excluded(e)
-            },
-        )?
+        stored_rows_in(&rows_table, Bound::Included(s), Bound::Excluded(e))?
     } else {
-        let upper = if exact(&start_pos) {
-            Bound::Included(s)
-        } else {
-            Bound::Excluded(s)
-        };
-        stored_rows_in(&rows_table, Bound::Excluded(e), upper)?
+        stored_rows_in(&rows_table, Bound::Excluded(e), Bound::Included(s))?
     };
     let iter: Box<dyn Iterator<Item = _>> = if forward {
         Box::new(iter)

@@ -15,6 +15,11 @@ from tablestore import OTSServiceError
 from support import Emulator, create_table, create_timeseries_table, start_emulator, unique_name
 
 
+def pytest_configure(config):
+    # The SDK's FlatBuffers encoder uses a deprecated flatbuffers call per vector.
+    config.addinivalue_line("filterwarnings", "ignore:numElems is deprecated:DeprecationWarning")
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory) -> Emulator:
     """The shared emulator; stopped with SIGTERM at the end, which must exit 0."""

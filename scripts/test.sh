@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: set up .venv, build, run the Rust
+# tests (unit, codec fixtures, emulator, and the Kafka integration tests
+# against a real broker), then the Python SDK interop suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo build --locked --bins
+cargo test --locked --all-targets -- --test-threads=2
+.venv/bin/python -m pytest tests/interop -q
