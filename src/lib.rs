@@ -8,6 +8,7 @@
 //! * [`cli`]: the `tablestore-sink` subcommands; [`logging`], [`shutdown`].
 
 pub mod cli;
+pub mod config;
 pub mod emulator;
 pub mod logging;
 pub mod shutdown;

@@ -9,6 +9,8 @@ official SDKs' functional tests that run against the real service
 aliyun-tablestore-java-sdk functiontest).
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from tablestore import (
     INF_MAX,
@@ -145,6 +147,29 @@ def test_batch_write_across_tables(client, new_table):
     assert [values(client, tables[1], [("id", i)]) for i in (1, 2)] == [[("v", 2)], [("v", 3)]]
 
 
+def test_batch_write_may_touch_one_row_twice(client, new_table):
+    table = new_table()
+    response = batch_write(client, {table: [
+        put_item([("pk", "a")], [("c", 1)]),
+        UpdateRowItem(Row([("pk", "a")], {"put": [("d", 2)]}), Condition(IGNORE)),
+    ]})
+    assert response.is_all_succeed()
+    assert values(client, table, [("pk", "a")]) == [("c", 1), ("d", 2)]
+
+
+def test_concurrent_batch_writers(client, new_table):
+    table = new_table([("id", "INTEGER")])
+
+    def write(worker):
+        put_rows(client, table, [([("id", worker * 1000 + i)], [("w", worker)]) for i in range(300)])
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(write, range(6)))
+
+    _, rows = scan(client, table, Direction.FORWARD, [("id", INF_MIN)], [("id", INF_MAX)])
+    assert pk_values(rows) == [w * 1000 + i for w in range(6) for i in range(300)]
+
+
 def test_batch_write_of_200_rows_is_accepted_and_201_rejected(client, new_table):
     table = new_table([("id", "INTEGER")])
     items = [put_item([("id", i)], [("v", i)]) for i in range(201)]
@@ -240,6 +265,12 @@ def test_range_columns_to_get(client, big_table):
                                      columns_to_get=["v"])
     assert [(r.primary_key, [(c[0], c[1]) for c in r.attribute_columns]) for r in rows] == [
         ([("pk", i)], [("v", i)]) for i in (10, 11, 12)]
+
+
+def test_range_columns_to_get_of_only_missing_columns_returns_no_rows(client, big_table):
+    _, next_start, rows, _ = client.get_range(big_table, Direction.FORWARD, [("pk", 10)], [("pk", 13)],
+                                              columns_to_get=["not_there"])
+    assert (rows, next_start) == ([], None)
 
 
 def test_range_pages_at_four_megabytes(client, new_table):

@@ -8,7 +8,7 @@ import time
 import pytest
 from tablestore import CapacityUnit, ReservedThroughput, Row, TableMeta, TableOptions
 
-from support import create_table, service_error, unique_name
+from support import create_table, create_timeseries_table, service_error, unique_name
 
 NO_TABLE = ("OTSObjectNotExist", 404, "Requested table does not exist.")
 
@@ -127,6 +127,27 @@ def test_invalid_primary_key_column_name(client):
 def test_duplicated_primary_key_name(client):
     with service_error("OTSParameterInvalid", 400, "Duplicated primary key name: 'pk0'."):
         create_table(client, unique_name(), [("pk0", "STRING"), ("pk0", "INTEGER")])
+
+
+def test_primary_key_has_one_to_four_columns(client, new_table):
+    four = [(f"pk{i}", "INTEGER") for i in range(4)]
+    assert describe(client, new_table(four))["primary_key"] == four
+
+    message = "The number of primary key columns must be in range: [1, 4]. Current: 5."
+    with service_error("OTSParameterInvalid", 400, message):
+        create_table(client, unique_name(), four + [("pk4", "INTEGER")])
+
+
+def test_instance_holds_at_most_64_tables(spawn_emulator):
+    ots = spawn_emulator().client()
+    for i in range(62):
+        create_table(ots, f"t{i}")
+    create_timeseries_table(ots, "ts_counts_twice")  # a TimeSeries table counts as two
+
+    with service_error("OTSQuotaExhausted", 403, "Number of tables exceeded the quota: 64."):
+        create_table(ots, "one_too_many")
+    ots.delete_table("t0")
+    create_table(ots, "one_too_many")
 
 
 @pytest.mark.parametrize("ttl", [0, 1, 86399, -2])
