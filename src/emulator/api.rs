@@ -35,17 +35,22 @@ fn decode<T: Message + Default>(body: &[u8]) -> Result<T, ApiError> {
     T::decode(body).map_err(|e| ApiError::invalid(format!("Invalid request body: {e}.")))
 }
 
+/// Wall-clock milliseconds, never going backwards within this process:
+/// cell versions written later never get an older timestamp.
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let now = chrono::Utc::now().timestamp_millis();
+    let prev = LAST.fetch_max(now, std::sync::atomic::Ordering::AcqRel);
+    prev.max(now)
 }
 
 pub async fn dispatch(store: &Store, action: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let now = now_ms();
     macro_rules! write {
         ($req:ty, $handler:expr) => {{
             let req: $req = decode(body)?;
+            // The clock is read in the writer thread, when the job runs.
             Ok(store
-                .write(move |txn| ($handler)(txn, req, now))
+                .write(move |txn| ($handler)(txn, req, now_ms()))
                 .await?
                 .encode_to_vec())
         }};
@@ -54,7 +59,7 @@ pub async fn dispatch(store: &Store, action: &str, body: &[u8]) -> Result<Vec<u8
         ($req:ty, $handler:expr) => {{
             let req: $req = decode(body)?;
             Ok(store
-                .read(move |txn| ($handler)(txn, req, now))
+                .read(move |txn| ($handler)(txn, req, now_ms()))
                 .await?
                 .encode_to_vec())
         }};

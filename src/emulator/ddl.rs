@@ -29,7 +29,7 @@ fn check_quota(txn: &WriteTransaction, adding: usize) -> Result<(), ApiError> {
         return Err(ApiError::new(
             403,
             "OTSQuotaExhausted",
-            format!("Number of tables exceeded the quota: {MAX_TABLES_WEIGHT}."),
+            "Number of tables exceeded the quota.",
         ));
     }
     Ok(())
@@ -52,6 +52,9 @@ fn new_table(txn: &WriteTransaction, name: &str, mut info: TableInfo) -> Result<
 }
 
 fn check_ttl(ttl: i32, min: i32, what: &str) -> Result<(), ApiError> {
+    if ttl == 0 || ttl < -1 {
+        return Err(ApiError::invalid("TimeToLive cannot be 0 or less than -1."));
+    }
     if ttl == -1 || ttl >= min {
         Ok(())
     } else {
@@ -69,10 +72,9 @@ pub fn create_table(
     let meta = req.table_meta;
     check_table_name(&meta.table_name)?;
     if meta.primary_key.is_empty() || meta.primary_key.len() > 4 {
-        return Err(ApiError::invalid(format!(
-            "The number of primary key columns must be in range: [1, 4]. Current: {}.",
-            meta.primary_key.len()
-        )));
+        return Err(ApiError::invalid(
+            "The number of primary key columns must be in range: [1, 4].",
+        ));
     }
     let mut pk = Vec::with_capacity(meta.primary_key.len());
     for (i, col) in meta.primary_key.iter().enumerate() {
@@ -112,9 +114,9 @@ pub fn create_table(
     check_ttl(ttl, 86400, "time_to_live")?;
     let max_versions = options.max_versions.unwrap_or(1);
     if max_versions < 1 {
-        return Err(ApiError::invalid(format!(
-            "Invalid max_versions: {max_versions}; it must be at least 1."
-        )));
+        return Err(ApiError::invalid(
+            "The maximum versions cannot be less than or equal to 0.",
+        ));
     }
     let info = TableInfo {
         id: 0,

@@ -57,7 +57,7 @@ pub fn get_range(
         }
     };
     let limit = match req.limit {
-        Some(l) if l <= 0 => return Err(ApiError::invalid(format!("Invalid limit: {l}."))),
+        Some(l) if l <= 0 => return Err(ApiError::invalid("The limit must be greater than 0.")),
         Some(l) => (l as usize).min(MAX_RANGE_ROWS),
         None => MAX_RANGE_ROWS,
     };
@@ -71,12 +71,15 @@ pub fn get_range(
         bound_bytes(&start_pos).unwrap_or(&table_end),
         bound_bytes(&end_pos).unwrap_or(&table_end),
     );
-    if (forward && s > e) || (!forward && s < e) {
-        let dir = if forward { "FORWARD" } else { "BACKWARD" };
-        let rel = if forward { "less" } else { "greater" };
-        return Err(ApiError::invalid(format!(
-            "Begin key must be {rel} than end key in {dir}."
-        )));
+    if forward && s >= e {
+        return Err(ApiError::invalid(
+            "Begin key must less than end key in FORWARD",
+        ));
+    }
+    if !forward && s <= e {
+        return Err(ApiError::invalid(
+            "Begin key must more than end key in BACKWARD",
+        ));
     }
 
     let rows_table = txn.open_table(ROWS)?;

@@ -288,8 +288,7 @@ pub fn get_row(
 
 /// Request-level checks of BatchWriteRow; failures here fail the request.
 fn check_batch(req: &BatchWriteRowRequest) -> Result<(), ApiError> {
-    let total: usize = req.tables.iter().map(|t| t.rows.len()).sum();
-    if total == 0 {
+    if req.tables.is_empty() {
         return Err(ApiError::invalid("No row is specified in BatchWriteRow."));
     }
     if let Some(t) = req.tables.iter().find(|t| t.rows.is_empty()) {
@@ -298,6 +297,7 @@ fn check_batch(req: &BatchWriteRowRequest) -> Result<(), ApiError> {
             t.table_name
         )));
     }
+    let total: usize = req.tables.iter().map(|t| t.rows.len()).sum();
     if total > MAX_BATCH_WRITE_ROWS {
         return Err(ApiError::invalid(format!(
             "The total number of rows in BatchWriteRow exceeds the limit. Limit:{MAX_BATCH_WRITE_ROWS}, Current:{total}."
@@ -311,7 +311,7 @@ fn check_batch(req: &BatchWriteRowRequest) -> Result<(), ApiError> {
         .sum();
     if bytes > MAX_BATCH_WRITE_BYTES {
         return Err(ApiError::invalid(format!(
-            "The total data size of BatchWriteRow exceeds the limit. Limit:{MAX_BATCH_WRITE_BYTES}, Current:{bytes}."
+            "The total data size of BatchWriteRow request exceeds the limit, limit size: {MAX_BATCH_WRITE_BYTES}, data size: {bytes}."
         )));
     }
     Ok(())

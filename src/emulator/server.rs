@@ -138,7 +138,11 @@ async fn answer(
 ) -> Result<(Vec<u8>, Authenticated), Failure> {
     if req.method() != hyper::Method::POST {
         return Err((
-            ApiError::new(405, "OTSMethodNotAllowed", "Only POST method is supported."),
+            ApiError::new(
+                405,
+                "OTSMethodNotAllowed",
+                "Only POST method for requests is supported.",
+            ),
             None,
         ));
     }

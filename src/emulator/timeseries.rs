@@ -413,16 +413,20 @@ pub fn query_timeseries_meta(
     };
     let prefix = keycodec::table_prefix(info.id);
     let end = keycodec::successor(&prefix).expect("table id below u64::MAX");
-    let start = match req.token.as_deref().filter(|t| !t.is_empty()) {
+    let from = match req.token.as_deref().filter(|t| !t.is_empty()) {
         Some(t) if t.starts_with(&prefix) => t.to_vec(),
         Some(_) => return Err(ApiError::invalid("Invalid token.")),
-        None => prefix,
+        None => prefix.clone(),
     };
+    let want_total = req.get_total_hit.unwrap_or(false);
     let metas = txn.open_table(TS_META)?;
     let mut out = Vec::new();
     let mut total = 0i64;
     let mut next_token = None;
-    for entry in metas.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+    // With total hits the whole table is scanned (the total counts every
+    // match, on every page); otherwise the scan starts at the token.
+    let scan_from = if want_total { &prefix } else { &from };
+    for entry in metas.range::<&[u8]>(scan_from.as_slice()..end.as_slice())? {
         let (k, v) = entry?;
         let meta = TimeseriesMeta::decode(v.value())
             .map_err(|e| ApiError::internal(format!("corrupt series meta: {e}")))?;
@@ -435,16 +439,19 @@ pub fn query_timeseries_meta(
             continue;
         }
         total += 1;
+        if k.value() < from.as_slice() {
+            continue;
+        }
         if out.len() < limit {
             out.push(meta);
         } else if next_token.is_none() {
             next_token = Some(k.value().to_vec());
-            if !req.get_total_hit.unwrap_or(false) {
+            if !want_total {
                 break;
             }
         }
     }
-    let total_hit = req.get_total_hit.unwrap_or(false).then_some(total);
+    let total_hit = want_total.then_some(total);
     Ok(QueryTimeseriesMetaResponse {
         timeseries_metas: out,
         total_hit,

@@ -3,7 +3,7 @@
 
 use super::api_error::ApiError;
 use super::catalog::{check_column_name, TableInfo};
-use crate::tablestore::plainbuffer::{self, CellOp, PkValue, Row};
+use crate::tablestore::plainbuffer::{self, CellOp, PkValue, Row, Value};
 
 pub const MAX_PK_VALUE_BYTES: usize = 1024;
 pub const MAX_ATTRIBUTE_BYTES: usize = 2 * 1024 * 1024;
@@ -99,6 +99,11 @@ pub fn check_primary_key(
 /// Checks a row change (put, update or delete) completely.
 pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Result<(), ApiError> {
     check_primary_key(info, &row.primary_key, usage)?;
+    if usage == RowUse::Update && row.cells.is_empty() {
+        return Err(ApiError::invalid(
+            "Invalid update row request: missing cells in request.",
+        ));
+    }
     match usage {
         RowUse::Delete if !row.cells.is_empty() => {
             return Err(ApiError::invalid(
@@ -123,7 +128,7 @@ pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Res
         check_column_name(&cell.name)?;
         if info.primary_key.iter().any(|c| c.name == cell.name) {
             return Err(ApiError::invalid(format!(
-                "The attribute column name '{}' is the same as a primary key column name.",
+                "Duplicated attribute column name with primary key column: {}.",
                 cell.name
             )));
         }
@@ -132,6 +137,14 @@ pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Res
                 "PutRow cannot delete or increment column '{}'.",
                 cell.name
             )));
+        }
+        if let Some(Value::Double(d)) = &cell.value {
+            if d.is_nan() {
+                return Err(ApiError::invalid("NaN can't be set to double value."));
+            }
+            if d.is_infinite() {
+                return Err(ApiError::invalid("Infinity can't be set to double value."));
+            }
         }
         if let Some(v) = &cell.value {
             if v.payload_len() > MAX_ATTRIBUTE_BYTES {
@@ -143,11 +156,16 @@ pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Res
             }
         }
         if let (CellOp::Put, Some(ts)) = (cell.op, cell.timestamp_ms) {
+            // Accepted: [max(now - deviation, now - TTL), now + deviation).
             let deviation_ms = info.deviation_cell_version_in_sec.saturating_mul(1000);
-            if ts < 0 || (ts - now_ms).abs() > deviation_ms {
+            let mut lowest = now_ms.saturating_sub(deviation_ms);
+            if info.time_to_live_s > 0 {
+                lowest = lowest.max(now_ms - info.time_to_live_s as i64 * 1000);
+            }
+            if ts < lowest || ts >= now_ms.saturating_add(deviation_ms) {
                 return Err(ApiError::invalid(format!(
-                    "The timestamp {ts} of column '{}' is out of the allowed deviation of {} seconds from now ({now_ms}).",
-                    cell.name, info.deviation_cell_version_in_sec
+                    "Invalid timestamp. Cell:{}.",
+                    cell.name
                 )));
             }
         }

@@ -15,19 +15,21 @@ import pytest
 from tablestore import (
     INF_MAX,
     INF_MIN,
+    PK_AUTO_INCR,
     BatchWriteRowRequest,
     CapacityUnit,
     Condition,
     DeleteRowItem,
     Direction,
     PutRowItem,
+    ReturnType,
     Row,
     RowExistenceExpectation,
     TableInBatchWriteRowItem,
     UpdateRowItem,
 )
 
-from support import create_table, emulator_bug, service_error, unique_name
+from support import ANY_MESSAGE, create_table, service_error, unique_name
 
 EXIST = RowExistenceExpectation.EXPECT_EXIST
 NOT_EXIST = RowExistenceExpectation.EXPECT_NOT_EXIST
@@ -75,15 +77,16 @@ def scan(client, table, direction, start, end, limit=None):
     """Follows next_start_primary_key to the end; returns (pages, rows)."""
     pages, rows = [], []
     while start is not None:
-        consumed, start, page, next_token = client.get_range(table, direction, start, end, limit=limit)
+        _, start, page, next_token = client.get_range(table, direction, start, end, limit=limit)
         assert next_token == b""
         pages.append(len(page))
         rows.extend(page)
     return pages, rows
 
 
-def pk_values(rows, column=0):
-    return [r.primary_key[column][1] for r in rows]
+def pk_values(rows):
+    """The first primary-key column's value of each row."""
+    return [r.primary_key[0][1] for r in rows]
 
 
 # ----------------------------------------------------------------------------
@@ -96,17 +99,18 @@ def test_batch_write_mixed_operations_with_per_row_errors(client, new_table):
     for key in ("upd", "del", "dup"):
         client.put_row(table, Row([("pk", key)], [("c", "old")]))
 
+    update_upd = UpdateRowItem(Row([("pk", "upd")], {"put": [("c", "updated")], "increment": [("n", 3)]}),
+                               Condition(EXIST))
     response = batch_write(client, {
         table: [
-            put_item([("pk", "new")], [("c", "fresh")]),                                   # 0
-            UpdateRowItem(Row([("pk", "upd")], {"put": [("c", "updated")],
-                                                "increment": [("n", 3)]}), Condition(EXIST)),  # 1
-            DeleteRowItem(Row([("pk", "del")]), Condition(IGNORE)),                           # 2
-            put_item([("pk", "dup")], [("c", "clobbered")], NOT_EXIST),                     # 3
-            put_item([("wrong", "x")], [("c", 1)]),                                         # 4
-            UpdateRowItem(Row([("pk", "absent")], {"put": [("c", 1)]}), Condition(EXIST)),  # 5
-            DeleteRowItem(Row([("pk", "absent")]), Condition(EXIST)),                       # 6
-            put_item([("pk", 7)], [("c", 1)]),                                              # 7
+            put_item([("pk", "new")], [("c", "fresh")]),                                    # 0 ok
+            update_upd,                                                                     # 1 ok
+            DeleteRowItem(Row([("pk", "del")]), Condition(IGNORE)),                         # 2 ok
+            put_item([("pk", "dup")], [("c", "clobbered")], NOT_EXIST),                     # 3 exists
+            put_item([("wrong", "x")], [("c", 1)]),                                         # 4 PK name
+            UpdateRowItem(Row([("pk", "absent")], {"put": [("c", 1)]}), Condition(EXIST)),  # 5 missing
+            DeleteRowItem(Row([("pk", "absent")]), Condition(EXIST)),                       # 6 missing
+            put_item([("pk", 7)], [("c", 1)]),                                              # 7 PK type
         ],
         missing_table: [put_item([("pk", "x")], [("c", 1)])],
     })
@@ -145,6 +149,19 @@ def test_batch_write_across_tables(client, new_table):
     assert response.is_all_succeed()
     assert values(client, tables[0], [("pk", "a")]) == [("v", 1)]
     assert [values(client, tables[1], [("id", i)]) for i in (1, 2)] == [[("v", 2)], [("v", 3)]]
+
+
+def test_batch_write_returns_generated_primary_keys(client, new_table):
+    table = new_table([("part", "STRING"), ("id", "INTEGER", PK_AUTO_INCR)])
+    items = [PutRowItem(Row([("part", "p"), ("id", PK_AUTO_INCR)], [("v", i)]), Condition(IGNORE),
+                        return_type=ReturnType.RT_PK) for i in range(3)]
+
+    response = batch_write(client, {table: items})
+
+    generated = [item.row.primary_key for item in response.get_put_by_table(table)]
+    ids = [pk[1][1] for pk in generated]
+    assert [pk[0] for pk in generated] == [("part", "p")] * 3 and ids == sorted(set(ids))
+    assert [values(client, table, pk) for pk in generated] == [[("v", i)] for i in range(3)]
 
 
 def test_batch_write_may_touch_one_row_twice(client, new_table):
@@ -194,9 +211,12 @@ def test_batch_write_without_tables(client):
         batch_write(client, {})
 
 
-@emulator_bug("a table entry without rows is answered 'No row is specified in BatchWriteRow.' "
-              "instead of \"No operation is specified for table: '<name>'.\"")
 def test_batch_write_table_without_rows(client, new_table):
+    with service_error("OTSParameterInvalid", 400, ANY_MESSAGE):
+        batch_write(client, {new_table(): []})
+
+
+def test_batch_write_table_without_rows_message(client, new_table):
     table = new_table()
     with service_error("OTSParameterInvalid", 400, f"No operation is specified for table: '{table}'."):
         batch_write(client, {table: []})
@@ -340,34 +360,46 @@ def test_range_bounds(client, grid_table, direction, start, end, expected):
     assert keys_of(rows) == expected
 
 
-@emulator_bug("reversed GetRange bounds are answered 'Begin key must be less than end key in FORWARD.' / "
-              "'Begin key must be greater than end key in BACKWARD.' instead of the service's "
-              "'Begin key must less than end key in FORWARD' / 'Begin key must more than end key in BACKWARD'")
-@pytest.mark.parametrize("direction,start,end", [
+REVERSED_BOUNDS = pytest.mark.parametrize("direction,start,end", [
     (Direction.FORWARD, [("a", "y"), ("b", 1)], [("a", "x"), ("b", 1)]),
     (Direction.BACKWARD, [("a", "x"), ("b", 1)], [("a", "y"), ("b", 1)]),
 ], ids=["forward", "backward"])
-def test_range_with_reversed_bounds_is_rejected(client, grid_table, direction, start, end):
+WHOLE_GRID = ([("a", INF_MIN), ("b", INF_MIN)], [("a", INF_MAX), ("b", INF_MAX)])
+
+
+def begin_key_message(direction):
     relation = "less" if direction == Direction.FORWARD else "more"
-    message = f"Begin key must {relation} than end key in {direction}"
-    with service_error("OTSParameterInvalid", 400, message):
+    return f"Begin key must {relation} than end key in {direction}"
+
+
+@REVERSED_BOUNDS
+def test_range_with_reversed_bounds_is_rejected(client, grid_table, direction, start, end):
+    with service_error("OTSParameterInvalid", 400, ANY_MESSAGE):
         client.get_range(grid_table, direction, start, end)
 
 
-@emulator_bug("GetRange with inclusive start == exclusive end returns no rows instead of "
-              "OTSParameterInvalid 'Begin key must less than end key in FORWARD'")
+@REVERSED_BOUNDS
+def test_range_with_reversed_bounds_message(client, grid_table, direction, start, end):
+    with service_error("OTSParameterInvalid", 400, begin_key_message(direction)):
+        client.get_range(grid_table, direction, start, end)
+
+
 def test_range_with_equal_bounds_is_rejected(client, grid_table):
     pk = [("a", "x"), ("b", 1)]
-    with service_error("OTSParameterInvalid", 400, "Begin key must less than end key in FORWARD"):
+    with service_error("OTSParameterInvalid", 400, begin_key_message(Direction.FORWARD)):
         client.get_range(grid_table, Direction.FORWARD, pk, pk)
 
 
-@emulator_bug("GetRange limit <= 0 is answered 'Invalid limit: N.' instead of 'The limit must be greater than 0.'")
 @pytest.mark.parametrize("limit", [0, -1])
 def test_range_limit_must_be_positive(client, grid_table, limit):
+    with service_error("OTSParameterInvalid", 400, ANY_MESSAGE):
+        client.get_range(grid_table, Direction.FORWARD, *WHOLE_GRID, limit=limit)
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_range_limit_message(client, grid_table, limit):
     with service_error("OTSParameterInvalid", 400, "The limit must be greater than 0."):
-        client.get_range(grid_table, Direction.FORWARD, [("a", INF_MIN), ("b", INF_MIN)],
-                         [("a", INF_MAX), ("b", INF_MAX)], limit=limit)
+        client.get_range(grid_table, Direction.FORWARD, *WHOLE_GRID, limit=limit)
 
 
 def test_range_bound_primary_key_is_validated(client, grid_table):

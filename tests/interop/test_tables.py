@@ -1,6 +1,10 @@
 """Wide-column table DDL through the official SDK: CreateTable,
 DescribeTable (PK schema, TTL, max versions, deviation, reserved throughput),
-ListTable, DeleteTable and their error answers.
+ListTable, DeleteTable, the 64-table quota and their error answers.
+
+Real-service wordings come from the public Tablestore error-code reference
+("Error codes", alibabacloud.com/help/en/tablestore) and the official SDKs'
+functional tests.
 """
 
 import time
@@ -8,7 +12,14 @@ import time
 import pytest
 from tablestore import CapacityUnit, ReservedThroughput, Row, TableMeta, TableOptions
 
-from support import create_table, create_timeseries_table, service_error, unique_name
+from support import (
+    ANY_MESSAGE,
+    REQUEST_ID,
+    create_table,
+    create_timeseries_table,
+    service_error,
+    unique_name,
+)
 
 NO_TABLE = ("OTSObjectNotExist", 404, "Requested table does not exist.")
 
@@ -23,6 +34,7 @@ def describe(client, name):
         "options": (o.time_to_live, o.max_version, o.max_time_deviation, o.allow_update),
         "reserved": (rt.capacity_unit.read, rt.capacity_unit.write, rt.last_decrease_time),
         "last_increase_time": rt.last_increase_time,
+        "request_id": d.request_id,
     }
 
 
@@ -38,6 +50,7 @@ def test_create_and_describe_with_default_options(client, new_table):
     assert d["options"] == (-1, 1, 86400, True)
     assert d["reserved"] == (0, 0, None)
     assert before <= d["last_increase_time"] <= after
+    assert REQUEST_ID.fullmatch(d["request_id"])
 
 
 def test_create_and_describe_with_explicit_options(client, new_table):
@@ -129,32 +142,74 @@ def test_duplicated_primary_key_name(client):
         create_table(client, unique_name(), [("pk0", "STRING"), ("pk0", "INTEGER")])
 
 
+FOUR_PKS = [(f"pk{i}", "INTEGER") for i in range(4)]
+
+
+def create_with_five_pks(client):
+    create_table(client, unique_name(), FOUR_PKS + [("pk4", "INTEGER")])
+
+
 def test_primary_key_has_one_to_four_columns(client, new_table):
-    four = [(f"pk{i}", "INTEGER") for i in range(4)]
-    assert describe(client, new_table(four))["primary_key"] == four
-
-    message = "The number of primary key columns must be in range: [1, 4]. Current: 5."
-    with service_error("OTSParameterInvalid", 400, message):
-        create_table(client, unique_name(), four + [("pk4", "INTEGER")])
+    assert describe(client, new_table(FOUR_PKS))["primary_key"] == FOUR_PKS
+    with service_error("OTSParameterInvalid", 400, ANY_MESSAGE):
+        create_with_five_pks(client)
 
 
-def test_instance_holds_at_most_64_tables(spawn_emulator):
+def test_primary_key_count_message(client):
+    with service_error("OTSParameterInvalid", 400, "The number of primary key columns must be in range: [1, 4]."):
+        create_with_five_pks(client)
+
+
+@pytest.fixture
+def full_instance(spawn_emulator):
+    """A client of a fresh emulator holding the maximum of 64 tables (t0..t61 and one TimeSeries table)."""
     ots = spawn_emulator().client()
     for i in range(62):
         create_table(ots, f"t{i}")
     create_timeseries_table(ots, "ts_counts_twice")  # a TimeSeries table counts as two
-
-    with service_error("OTSQuotaExhausted", 403, "Number of tables exceeded the quota: 64."):
-        create_table(ots, "one_too_many")
-    ots.delete_table("t0")
-    create_table(ots, "one_too_many")
+    return ots
 
 
-@pytest.mark.parametrize("ttl", [0, 1, 86399, -2])
-def test_time_to_live_must_be_forever_or_at_least_a_day(client, ttl):
-    message = f"Invalid time_to_live: {ttl}; it must be -1 (forever) or at least 86400 seconds."
+def test_instance_holds_at_most_64_tables(full_instance):
+    with service_error("OTSQuotaExhausted", 403, ANY_MESSAGE):
+        create_table(full_instance, "one_too_many")
+    with service_error("OTSQuotaExhausted", 403, ANY_MESSAGE):
+        create_timeseries_table(full_instance, "ts_too_many")
+
+    full_instance.delete_table("t0")
+    create_table(full_instance, "one_too_many")
+
+
+def test_table_quota_message(full_instance):
+    with service_error("OTSQuotaExhausted", 403, "Number of tables exceeded the quota."):
+        create_table(full_instance, "one_too_many")
+
+
+@pytest.mark.parametrize("ttl,message", [
+    (0, ANY_MESSAGE),
+    (-2, ANY_MESSAGE),
+    (1, "Invalid time_to_live: 1; it must be -1 (forever) or at least 86400 seconds."),
+    (86399, "Invalid time_to_live: 86399; it must be -1 (forever) or at least 86400 seconds."),
+])
+def test_time_to_live_must_be_forever_or_at_least_a_day(client, ttl, message):
     with service_error("OTSParameterInvalid", 400, message):
         create_table(client, unique_name(), time_to_live=ttl)
+
+
+@pytest.mark.parametrize("ttl", [0, -2])
+def test_zero_or_negative_time_to_live_message(client, ttl):
+    with service_error("OTSParameterInvalid", 400, "TimeToLive cannot be 0 or less than -1."):
+        create_table(client, unique_name(), time_to_live=ttl)
+
+
+def test_max_versions_must_be_positive(client):
+    with service_error("OTSParameterInvalid", 400, ANY_MESSAGE):
+        create_table(client, unique_name(), max_version=0)
+
+
+def test_max_versions_message(client):
+    with service_error("OTSParameterInvalid", 400, "The maximum versions cannot be less than or equal to 0."):
+        create_table(client, unique_name(), max_version=0)
 
 
 def test_time_to_live_of_exactly_one_day_is_accepted(client, new_table):

@@ -26,7 +26,6 @@ from tablestore.timeseries_condition import (
 
 from support import (
     create_timeseries_table,
-    emulator_bug,
     now_us,
     raw_call,
     service_error,
@@ -328,8 +327,6 @@ def test_query_meta_pages_with_limit(client, loaded):
     assert sorted(seen) == sorted(map(series_meta_key, SERIES))
 
 
-@emulator_bug("QueryTimeseriesMeta total_hit on a page fetched with a token counts only the matches from "
-              "the token on (4, 3, 2, 1) instead of all matches of the condition (4 on every page)")
 def test_query_meta_total_hits_is_the_same_on_every_page(client, loaded):
     table, _, _ = loaded
     assert [r.totalHits for r in query_meta_pages(client, table)] == [len(SERIES)] * len(SERIES)
@@ -365,6 +362,8 @@ def test_invalid_point_fails_alone(emulator, client, new_ts_table):
     assert resp.status == 200
     parsed = timeseries_pb2.PutTimeseriesDataResponse()
     parsed.ParseFromString(resp.body)
-    assert [(f.row_index, f.error_code) for f in parsed.failed_rows] == [(1, "OTSParameterInvalid")]
+    assert [(f.row_index, f.error_code, f.error_message) for f in parsed.failed_rows] == [
+        (1, "OTSParameterInvalid",
+         "measurement name \"bad#name\" must not contain '#', whitespace or control characters")]
     for series, value in (("cpu_h1", 1.5), ("mem_h1", 3.5)):
         assert [r.fields for r in get_points(client, table, series).rows] == [{"v": value}]
