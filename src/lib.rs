@@ -9,7 +9,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod convert;
 pub mod emulator;
+pub mod kafka;
 pub mod logging;
+pub mod metrics;
 pub mod shutdown;
+pub mod sink;
 pub mod tablestore;

@@ -1,6 +1,9 @@
 //! The `tablestore-sink` command line: one subcommand per file.
 
+mod check;
 mod emulator;
+mod run;
+mod send;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +25,12 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the sink: consume the configured topic and write to Tablestore.
+    Run(run::RunArgs),
+    /// Validate a configuration file without running.
+    Check(check::CheckArgs),
+    /// Send test messages to the configured source topic.
+    Send(send::SendArgs),
     /// Run a local Tablestore emulator that speaks the real wire protocol.
     Emulator(emulator::EmulatorArgs),
 }
@@ -31,6 +40,9 @@ pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     logging::init(cli.log_format);
     match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Send(args) => send::run(args),
         Command::Emulator(args) => emulator::run(args),
     }
 }

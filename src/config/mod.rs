@@ -8,12 +8,14 @@
 //! [`wide_column`](WideColumnConfig), [`timeseries`](TimeseriesConfig),
 //! [`writer`](WriterConfig), [`metrics`](MetricsConfig).
 
+mod checks;
 mod kafka;
 mod load;
 mod secret;
 mod tablestore;
 mod timeseries;
 mod validate;
+mod validate_model;
 mod wide_column;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,29 @@
+//! `tablestore-sink check --config FILE`: validates the configuration
+//! without running anything, and prints it with secrets redacted and every
+//! default filled in.
+
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// The TOML configuration file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+}
+
+pub fn run(args: CheckArgs) -> anyhow::Result<()> {
+    let config = crate::config::load(&args.config)?;
+    println!("{}", serde_json::to_string_pretty(&config.redacted_json())?);
+    println!(
+        "configuration OK: connector {:?}, group {:?}, topic {:?} -> {} table {:?}",
+        config.connector.name,
+        config.group(),
+        config.kafka.topic,
+        match config.tablestore.model {
+            crate::config::Model::WideColumn => "Wide Column",
+            crate::config::Model::Timeseries => "TimeSeries",
+        },
+        config.tablestore.table
+    );
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! Conversion of Kafka records into Tablestore writes: the pure layer
+//! (no I/O, no clock) between the partition consumers and the writers.
+//!
+//! A [`Converter`] is built once from the [`Config`] and shared by the
+//! converter threads: it holds only immutable settings, so it is `Send +
+//! Sync` and `convert` takes `&self`. [`Converter::convert`] turns one
+//! [`Record`] into a Wide Column [`RowWrite`] (put, update or delete) or a
+//! TimeSeries point, or into a [`ConvertError`] that sends the record to
+//! the dead-letter topic: its message says what is wrong, where and how to
+//! fix it, and [`ConvertError::reason_code`] is a short bounded label for
+//! metrics and headers.
+//!
+//! * [`decode`]: key / value bytes as UTF-8 text or a JSON object;
+//! * [`json`]: JSON values as cell values (`string` / `auto` conversion);
+//! * [`primary_key`]: the primary key per `primary_key_mode`;
+//! * [`wide_column`]: record → PutRow / UpdateRow / DeleteRow;
+//! * [`timeseries`]: record → TimeSeries point;
+//! * [`timestamp`]: exact microsecond timestamps;
+//! * [`limits`]: the service limits a single record can break;
+//! * [`error`]: [`ConvertError`] and [`SetupError`].
+
+pub mod decode;
+pub mod error;
+pub mod json;
+pub mod limits;
+pub mod primary_key;
+pub mod timeseries;
+pub mod timestamp;
+pub mod wide_column;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{ConvertError, Part, SetupError};
+pub use primary_key::PrimaryKeySpec;
+pub use timeseries::TimeseriesConverter;
+pub use wide_column::WideColumnConverter;
+
+use crate::config::{Config, Model};
+use crate::tablestore::flatrows::TimeseriesRow;
+use crate::tablestore::plainbuffer::Row;
+use crate::tablestore::proto::OperationType;
+
+/// One Kafka message, borrowed from the consumer's buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+    /// Milliseconds since the epoch; `None` when the message has none.
+    pub timestamp_ms: Option<i64>,
+    /// `None` for a null key.
+    pub key: Option<&'a [u8]>,
+    /// `None` for a null value (a tombstone).
+    pub value: Option<&'a [u8]>,
+}
+
+/// One Wide Column row change. For [`OperationType::Delete`] the row has
+/// its primary key, `delete_marker = true` and no cells.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowWrite {
+    pub op: OperationType,
+    pub row: Row,
+}
+
+/// What a record becomes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Converted {
+    Row(RowWrite),
+    Point(TimeseriesRow),
+}
+
+/// The converter for the configured model.
+#[derive(Clone, Debug)]
+pub enum Converter {
+    WideColumn(WideColumnConverter),
+    Timeseries(TimeseriesConverter),
+}
+
+impl Converter {
+    /// Builds the converter for `config.tablestore.model`.
+    ///
+    /// # Panics
+    /// If [`try_new`](Self::try_new) fails: the configuration must have
+    /// passed `Config::validate`, which rejects every [`SetupError`] case.
+    pub fn new(config: &Config) -> Self {
+        Self::try_new(config).unwrap_or_else(|e| panic!("invalid configuration: {e}"))
+    }
+
+    /// Builds the converter, or says which setting makes conversion
+    /// impossible.
+    pub fn try_new(config: &Config) -> Result<Self, SetupError> {
+        Ok(match config.tablestore.model {
+            Model::WideColumn => {
+                Converter::WideColumn(WideColumnConverter::new(&config.wide_column)?)
+            }
+            Model::Timeseries => {
+                let ts = config
+                    .timeseries
+                    .as_ref()
+                    .ok_or(SetupError::MissingTimeseriesSection)?;
+                Converter::Timeseries(TimeseriesConverter::new(ts)?)
+            }
+        })
+    }
+
+    /// Converts one record.
+    pub fn convert(&self, record: &Record) -> Result<Converted, ConvertError> {
+        match self {
+            Converter::WideColumn(c) => c.convert(record).map(Converted::Row),
+            Converter::Timeseries(c) => c.convert(record).map(Converted::Point),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Prometheus metrics: every name lives in [`names`], is described once at
+//! startup (so the endpoint shows HELP text), and is emitted per batch,
+//! never per message. Labels are bounded: topic, partition, table, api,
+//! error code, reason.
+
+pub mod names;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Latency buckets in seconds (1 ms .. 60 s).
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+/// Batch size buckets in rows.
+const ROW_BUCKETS: &[f64] = &[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 150.0, 200.0];
+
+/// Installs the global recorder; serves `/metrics` on `listen` if given.
+/// Returns a handle that renders the current metrics (used by tests and
+/// the `load` report).
+pub fn install(listen: Option<std::net::SocketAddr>) -> anyhow::Result<PrometheusHandle> {
+    let mut builder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)?
+        .set_buckets_for_metric(Matcher::Full(names::BATCH_ROWS.into()), ROW_BUCKETS)?;
+    if let Some(addr) = listen {
+        builder = builder.with_http_listener(addr);
+    }
+    let handle = if listen.is_some() {
+        let (recorder, exporter) = builder.build()?;
+        let handle = recorder.handle();
+        metrics::set_global_recorder(recorder)
+            .map_err(|e| anyhow::anyhow!("installing metrics recorder: {e}"))?;
+        tokio::spawn(exporter);
+        handle
+    } else {
+        builder.install_recorder()?
+    };
+    names::describe_all();
+    metrics::gauge!(names::BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    Ok(handle)
+}

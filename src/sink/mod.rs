@@ -1,0 +1,133 @@
+//! The sink: Kafka partitions → converters → Tablestore, at least once.
+//!
+//! # Actor graph
+//! ```text
+//!  librdkafka ──callbacks──▶ Supervisor ──starts/drains──▶ PartitionConsumer (one per partition)
+//!                                 │                              │ Convert (chunk)   ▲ Vec<ConvertOutcome>
+//!                                 │                              ▼                   │
+//!                                 │                        ConverterActor ×N (SyncArbiter threads)
+//!                                 │                              │
+//!                                 │          Write (rows) ◀──────┘ (via the partition, in order)
+//!                                 ▼                              ▼
+//!                          status topic                       Writer ──BatchWriteRow / PutTimeseriesData──▶ Tablestore
+//!                                                                │
+//!                              WriteOutcome (Written / Rejected) ┘──▶ PartitionConsumer ──▶ store_offset ──▶ commit
+//! ```
+//!
+//! # Life of one message
+//! 1. **poll**: the partition's own librdkafka queue yields it (in a chunk
+//!    of up to 500) to its [`partition::PartitionConsumer`]; its bytes
+//!    are taken from the in-flight [`budget::Budget`] (the partition
+//!    pauses while the budget is full) and its offset is registered in
+//!    the [`offsets::OffsetTracker`].
+//! 2. **convert**: a [`converter::ConverterActor`] thread turns it into
+//!    an encoded row (or a conversion error → dead-letter topic, or the
+//!    partition stops, by policy). Chunks of one partition are converted
+//!    one after another, so order is kept.
+//! 3. **batch**: the [`writer::Writer`] queues it; batches hold ≤ 200 rows
+//!    and ≤ 4 MB; writes to a key already in flight wait behind it.
+//! 4. **write**: BatchWriteRow (PutTimeseriesData); retriable failures are
+//!    retried with backoff, by row; permanent rejections go back to the
+//!    partition (→ error topic, or the partition stops).
+//! 5. **ack**: the writer gives the budget back and tells the partition.
+//! 6. **offset stored**: the partition completes the offset; when every
+//!    earlier offset is complete, the commit point moves and is stored
+//!    (`enable.auto.offset.store=false`).
+//! 7. **committed**: librdkafka commits stored offsets every
+//!    `commit_interval_ms`; revoke and shutdown drain and commit
+//!    synchronously.
+
+pub mod budget;
+pub mod consumer;
+pub mod converter;
+pub mod dead_letter;
+pub mod messages;
+pub mod offsets;
+pub mod partition;
+pub mod resources;
+pub mod status;
+pub mod supervisor;
+pub mod target;
+pub mod writer;
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use anyhow::Context as _;
+use rdkafka::producer::{FutureProducer, Producer};
+
+use crate::config::Config;
+use crate::convert::Converter;
+
+/// Runs the sink until SIGINT/SIGTERM, then drains, commits and returns.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    let system = System::new();
+    let result = system.block_on(async move { run_until(config, crate::shutdown::signal()).await });
+    System::current().stop();
+    result
+}
+
+/// Runs the sink until `stop` resolves.
+pub async fn run_until(
+    config: Config,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    crate::metrics::install(config.metrics.listen).context("starting the metrics endpoint")?;
+    let destination = target::connect(&config).await?;
+    resources::ensure_table(&destination.client, &config).await?;
+    resources::ensure_topics(&config).await?;
+
+    let producer: FutureProducer = crate::kafka::producer_config(&config)
+        .create()
+        .context("creating the Kafka producer")?;
+    let status = status::StatusReporter::new(&config, producer.clone());
+    if let Err(e) = status.publish_config(&config).await {
+        anyhow::bail!(
+            "writing the configuration to config topic {:?}: {e}",
+            config.config_topic()
+        );
+    }
+    let dead_letters = dead_letter::DeadLetters::new(&config, producer.clone());
+    let budget = budget::Budget::new(config.writer.max_in_flight_bytes);
+    let converter = Arc::new(Converter::new(&config));
+    let converters = SyncArbiter::start(config.writer.converter_threads, move || {
+        converter::ConverterActor {
+            converter: converter.clone(),
+        }
+    });
+    let writer = writer::Writer::new(
+        destination.client.clone(),
+        config.tablestore.table.clone(),
+        config.kafka.topic.clone(),
+        config.writer.clone(),
+        budget.clone(),
+    )
+    .start();
+    let supervisor = supervisor::Supervisor::new(
+        config.clone(),
+        converters,
+        writer,
+        budget,
+        dead_letters,
+        status,
+    )
+    .start();
+    supervisor
+        .send(supervisor::Start)
+        .await?
+        .map_err(|e| anyhow::anyhow!(e))?;
+    tracing::info!(connector = %config.connector.name, table = %config.tablestore.table, "sink running");
+
+    stop.await;
+    tracing::info!("shutting down");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    supervisor.do_send(supervisor::Shutdown { done: tx });
+    let _ = rx.await;
+    let _ = producer.flush(std::time::Duration::from_secs(10));
+    if let Some(emulator) = destination.embedded {
+        emulator.stop().await;
+    }
+    tracing::info!("sink stopped cleanly");
+    Ok(())
+}
