@@ -33,7 +33,7 @@ pub enum ResourceCreation {
     Manual,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaConfig {
     /// Comma-separated `host:port` list.
@@ -107,4 +107,36 @@ pub fn is_secret_client_key(key: &str) -> bool {
         || k.contains("secret")
         || k.ends_with(".key.pem")
         || k.contains("sasl.jaas")
+}
+
+impl std::fmt::Debug for KafkaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let client: BTreeMap<&str, &str> = self
+            .client
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    if is_secret_client_key(k) {
+                        super::secret::REDACTED
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
+            .collect();
+        f.debug_struct("KafkaConfig")
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("topic", &self.topic)
+            .field("consumer_concurrency", &self.consumer_concurrency)
+            .field("offset_reset", &self.offset_reset)
+            .field("failure_policy", &self.failure_policy)
+            .field("resource_creation", &self.resource_creation)
+            .field("group", &self.group)
+            .field("session_timeout_ms", &self.session_timeout_ms)
+            .field("commit_interval_ms", &self.commit_interval_ms)
+            .field("drain_timeout_ms", &self.drain_timeout_ms)
+            .field("client", &client)
+            .finish_non_exhaustive()
+    }
 }

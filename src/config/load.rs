@@ -44,8 +44,43 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let text = substitute_env(&text)?;
     let config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.display().to_string(),
-        error: e.to_string(),
+        error: describe_without_source(&text, &e),
     })?;
     config.validate()?;
     Ok(config)
+}
+
+/// A TOML error as "line N, column M: message", without the quoted source
+/// line: after `${ENV}` substitution that line may hold a secret.
+fn describe_without_source(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {}", e.message().trim_end())
+        }
+        None => e.message().trim_end().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_never_quote_the_substituted_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        // SAFETY: a unique variable name, set before it is read in this test.
+        unsafe { std::env::set_var("TSS_TEST_SECRET_FOR_PARSE_ERROR", "hunter2-secret") };
+        std::fs::write(
+            &path,
+            "[connector]\nname = \"x\"\npassword = ${TSS_TEST_SECRET_FOR_PARSE_ERROR}\n",
+        )
+        .unwrap();
+        let err = load(&path).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
 }

@@ -79,7 +79,7 @@ pub enum ConvertError {
     #[error("the record has no attribute columns to write ({detail}); a row needs at least one column besides its primary key")]
     NoColumns { detail: String },
 
-    #[error("all {count} attribute fields are null; in update mode nulls are skipped unless delete_mode is \"column\" or \"row_and_column\" (then they delete their columns), so nothing is left to write: send at least one non-null field or enable column deletes")]
+    #[error("every attribute field is null ({count} of them); in update mode nulls are skipped unless delete_mode is \"column\" or \"row_and_column\" (then they delete their columns), so nothing is left to write: send at least one non-null field or enable column deletes")]
     AllNull { count: usize },
 
     #[error("field {name:?} is not a valid Tablestore column name ({problem}); column names are 1-255 bytes of letters, digits and '_', not starting with a digit: rename the field at the producer, e.g. to {suggestion:?}")]

@@ -60,7 +60,8 @@ pub fn check_column_name(name: &str) -> Result<(), ConvertError> {
 }
 
 /// Checks a TimeSeries field name: 1-128 bytes of `[a-z0-9_]`, not
-/// starting with a digit, not one of [`RESERVED_FIELD_NAMES`].
+/// starting with a digit, not containing any of [`RESERVED_FIELD_NAMES`]
+/// (the service's rule, which the emulator and config validation share).
 /// `alternative` is appended to the fix in the error message.
 pub fn check_field_name(name: &str, alternative: &'static str) -> Result<(), ConvertError> {
     let problem = if name.is_empty() {
@@ -76,14 +77,14 @@ pub fn check_field_name(name: &str, alternative: &'static str) -> Result<(), Con
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     {
         "it has characters other than lowercase letters, digits and '_'"
-    } else if RESERVED_FIELD_NAMES.contains(&name) {
-        "it is reserved for TimeSeries key columns"
+    } else if RESERVED_FIELD_NAMES.iter().any(|r| name.contains(r)) {
+        "it contains a name reserved for TimeSeries key columns (_m_name, _data_source, _tags, _time, _meta_update_time, _attributes)"
     } else {
         return Ok(());
     };
     let mut suggestion = sanitize(name, true, MAX_FIELD_NAME_BYTES);
-    if RESERVED_FIELD_NAMES.contains(&suggestion.as_str()) {
-        suggestion = format!("field{suggestion}");
+    for reserved in RESERVED_FIELD_NAMES {
+        suggestion = suggestion.replace(reserved, &reserved.replace('_', ""));
     }
     Err(ConvertError::BadFieldName {
         name: name.to_owned(),
@@ -211,7 +212,12 @@ mod tests {
         assert_eq!(field_suggestion("CPU"), "cpu");
         assert_eq!(field_suggestion("cpu-usage"), "cpu_usage");
         assert_eq!(field_suggestion("1m"), "f_1m");
-        assert_eq!(field_suggestion("_time"), "field_time");
+        assert_eq!(field_suggestion("_time"), "time");
+        assert_eq!(field_suggestion("start_time"), "starttime");
+        assert!(
+            check_field_name("start_time", "").is_err(),
+            "names containing a reserved name are invalid"
+        );
         assert_eq!(field_suggestion(&"q".repeat(129)).len(), 128);
         let msg = check_field_name("CpuUsage", "").unwrap_err().to_string();
         assert!(

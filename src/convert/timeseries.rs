@@ -184,12 +184,13 @@ impl TimeseriesConverter {
             }
             tags.insert(name.clone(), value);
         }
-        let len = SeriesKey {
-            tags: tags.clone(),
-            ..SeriesKey::default()
-        }
-        .tags_string()
-        .len();
+        // The length of `SeriesKey::tags_string`: `["k=v","k=v"]`.
+        let len = 2
+            + tags
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 3)
+                .sum::<usize>()
+            + tags.len().saturating_sub(1);
         if len > MAX_TAGS_BYTES {
             return Err(ConvertError::BadTag {
                 tag: "_tags".into(),

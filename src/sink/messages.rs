@@ -83,7 +83,7 @@ pub enum WriteOutcome {
     Written { offsets: Vec<i64> },
     /// Rejected permanently; the partition applies the failure policy.
     Rejected {
-        item: EncodedWrite,
+        item: Box<EncodedWrite>,
         error: TablestoreError,
     },
 }

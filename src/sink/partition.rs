@@ -354,6 +354,7 @@ impl Handler<WriteOutcome> for PartitionConsumer {
                 metrics::counter!(names::ERROR_RECORDS, "topic" => self.tp.topic.to_string(), "code" => error.code.clone()).increment(1);
                 match self.policy {
                     FailurePolicy::Continue => {
+                        let item = *item;
                         self.route_to(
                             Stage::Write,
                             item.source,

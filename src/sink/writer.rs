@@ -314,7 +314,7 @@ impl Writer {
     fn reject(&mut self, q: Queued, error: TablestoreError) {
         tracing::warn!(table = %self.table, offset = q.item.offset, error = %error, "row rejected by Tablestore");
         q.reply.do_send(WriteOutcome::Rejected {
-            item: q.item,
+            item: Box::new(q.item),
             error,
         });
     }

@@ -4,7 +4,8 @@
 
 use super::record;
 use crate::config::Config;
-use crate::convert::{ConvertError, Converted, Converter, SetupError};
+use crate::convert::timestamp::TimestampError;
+use crate::convert::{ConvertError, Converted, Converter, Part, SetupError};
 use crate::tablestore::flatrows::FieldValue;
 use crate::tablestore::plainbuffer::{PkValue, Value};
 use crate::tablestore::proto::OperationType;
@@ -113,11 +114,106 @@ fn reason_codes_are_a_small_fixed_set() {
     assert_eq!(sorted.len(), codes.len(), "no duplicates");
     for code in codes {
         assert!(
-            code.len() <= 32 && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            code.len() <= 32
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
             "{code}"
         );
     }
-    for e in [ConvertError::MissingKey, ConvertError::AllNull { count: 1 }] {
-        assert!(codes.contains(&e.reason_code()));
-    }
+    // One of each variant: every code returned is listed, and vice versa.
+    let s = String::new;
+    let every = [
+        ConvertError::InvalidUtf8 {
+            part: Part::Key,
+            detail: s(),
+        },
+        ConvertError::InvalidJson {
+            part: Part::Key,
+            detail: s(),
+            hint: "",
+        },
+        ConvertError::NotAnObject {
+            part: Part::Key,
+            found: "",
+            hint: "",
+        },
+        ConvertError::Tombstone { hint: s() },
+        ConvertError::MissingKey,
+        ConvertError::MissingPkField {
+            part: Part::Key,
+            field: s(),
+            problem: "",
+        },
+        ConvertError::BadPkType {
+            part: Part::Key,
+            field: s(),
+            expected: "",
+            found: s(),
+            hint: "",
+        },
+        ConvertError::PkTooLarge { field: s(), len: 0 },
+        ConvertError::NoColumns { detail: s() },
+        ConvertError::AllNull { count: 1 },
+        ConvertError::BadColumnName {
+            name: s(),
+            problem: "",
+            suggestion: s(),
+        },
+        ConvertError::ValueTooLarge {
+            what: "",
+            name: s(),
+            len: 0,
+            limit: 0,
+        },
+        ConvertError::TooManyColumns {
+            what: "",
+            count: 0,
+            limit: 0,
+        },
+        ConvertError::RowTooLarge { len: 0 },
+        ConvertError::MissingMetric {
+            field: s(),
+            problem: s(),
+        },
+        ConvertError::BadMetric {
+            field: s(),
+            name: s(),
+            problem: "",
+        },
+        ConvertError::BadDataSource {
+            field: s(),
+            value: s(),
+            len: 0,
+        },
+        ConvertError::BadTag {
+            tag: s(),
+            problem: s(),
+        },
+        ConvertError::MissingTimestamp {
+            field: s(),
+            problem: "",
+        },
+        ConvertError::BadTimestamp {
+            location: s(),
+            value: s(),
+            problem: TimestampError::Negative,
+        },
+        ConvertError::BadFieldName {
+            name: s(),
+            problem: "",
+            suggestion: s(),
+            alternative: "",
+        },
+        ConvertError::BadFieldValue {
+            field: s(),
+            expected: "",
+            value: s(),
+            problem: s(),
+        },
+        ConvertError::NoFields { detail: s() },
+    ];
+    let mut returned: Vec<&str> = every.iter().map(ConvertError::reason_code).collect();
+    returned.sort_unstable();
+    assert_eq!(returned, sorted);
 }

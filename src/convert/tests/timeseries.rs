@@ -198,11 +198,18 @@ fn tag_values_the_tags_format_cannot_carry_are_rejected() {
         assert_eq!(e.reason_code(), "bad_tag", "{v}");
         assert!(e.to_string().contains("\"host\""), "{e}");
     }
-    let long = format!(
-        r#"{{"m":"cpu","host":"{0}","dc":"{0}","t":1,"v":1}}"#,
-        "h".repeat(250)
-    );
-    assert_eq!(err(&c, &long).reason_code(), "bad_tag");
+    // ["dc=…","host=…"] is 15 bytes plus the two values; 512 is the limit.
+    let tags = |dc: usize| {
+        format!(
+            r#"{{"m":"cpu","host":"{}","dc":"{}","t":1,"v":1}}"#,
+            "h".repeat(250),
+            "d".repeat(dc)
+        )
+    };
+    assert_eq!(ok(&c, &tags(247)).key.tags_string().len(), 512);
+    let e = err(&c, &tags(248));
+    assert_eq!(e.reason_code(), "bad_tag");
+    assert!(e.to_string().contains("513 bytes"), "{e}");
 }
 
 #[test]
