@@ -134,16 +134,29 @@ impl Broker {
             .set("enable.auto.commit", "false")
             .create()
             .unwrap();
-        let md = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .unwrap();
+        let deadline = Instant::now() + timeout;
+        // The topic may not exist yet: the sink creates it at startup.
+        let partitions: Vec<i32> = loop {
+            let md = consumer
+                .fetch_metadata(Some(topic), Duration::from_secs(10))
+                .unwrap();
+            let ids: Vec<i32> = md
+                .topics()
+                .iter()
+                .filter(|t| t.error().is_none())
+                .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+                .collect();
+            if !ids.is_empty() || Instant::now() >= deadline {
+                break ids;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
         let mut tpl = TopicPartitionList::new();
-        for p in md.topics()[0].partitions() {
-            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+        for p in partitions {
+            tpl.add_partition_offset(topic, p, Offset::Beginning)
                 .unwrap();
         }
         consumer.assign(&tpl).unwrap();
-        let deadline = Instant::now() + timeout;
         let mut out = Vec::new();
         while out.len() < expected && Instant::now() < deadline {
             if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
