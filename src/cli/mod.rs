@@ -2,8 +2,10 @@
 
 mod check;
 mod emulator;
+mod query;
 mod run;
 mod send;
+mod status;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +33,10 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Send test messages to the configured source topic.
     Send(send::SendArgs),
+    /// Show what landed in the table (rows, or series with their latest points).
+    Query(query::QueryArgs),
+    /// Per-partition state, committed offset, lag and last error.
+    Status(status::StatusArgs),
     /// Run a local Tablestore emulator that speaks the real wire protocol.
     Emulator(emulator::EmulatorArgs),
 }
@@ -43,6 +49,8 @@ pub fn main() -> anyhow::Result<()> {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
         Command::Send(args) => send::run(args),
+        Command::Query(args) => query::run(args),
+        Command::Status(args) => status::run(args),
         Command::Emulator(args) => emulator::run(args),
     }
 }

@@ -41,7 +41,12 @@ pub struct StatusReporter {
 
 impl StatusReporter {
     pub fn new(config: &Config, producer: FutureProducer) -> Self {
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into());
         StatusReporter {
             producer,
             connector: config.connector.name.as_str().into(),
