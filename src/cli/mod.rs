@@ -2,6 +2,7 @@
 
 mod check;
 mod emulator;
+mod load;
 mod query;
 mod run;
 mod send;
@@ -37,6 +38,8 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Per-partition state, committed offset, lag and last error.
     Status(status::StatusArgs),
+    /// Generate load on the source topic and report throughput and latency.
+    Load(load::LoadArgs),
     /// Run a local Tablestore emulator that speaks the real wire protocol.
     Emulator(emulator::EmulatorArgs),
 }
@@ -51,6 +54,7 @@ pub fn main() -> anyhow::Result<()> {
         Command::Send(args) => send::run(args),
         Command::Query(args) => query::run(args),
         Command::Status(args) => status::run(args),
+        Command::Load(args) => load::run(args),
         Command::Emulator(args) => emulator::run(args),
     }
 }

@@ -4,6 +4,7 @@
 //! error code, reason.
 
 pub mod names;
+pub mod scrape;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
