@@ -65,11 +65,9 @@ impl Progress {
         }
         self.last = Instant::now();
         let width = 30;
-        let filled = if total == 0 {
-            width
-        } else {
-            (done.min(total) * width as u64 / total) as usize
-        };
+        let filled = (done.min(total) * width as u64)
+            .checked_div(total)
+            .map_or(width, |f| f as usize);
         eprint!(
             "\r{what:<9} [{}{}] {done}/{total}   ",
             "#".repeat(filled),

@@ -6,7 +6,16 @@
 pub mod names;
 pub mod scrape;
 
+use std::time::Duration;
+
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_util::MetricKindMask;
+
+/// Gauges not set for this long disappear from the endpoint: owners
+/// re-set theirs every [`REFRESH`], so series of revoked partitions go away.
+pub const GAUGE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often live gauges are re-set.
+pub const REFRESH: Duration = Duration::from_secs(5);
 
 /// Latency buckets in seconds (1 ms .. 60 s).
 const LATENCY_BUCKETS: &[f64] = &[
@@ -21,7 +30,8 @@ const ROW_BUCKETS: &[f64] = &[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 150.0, 200.0];
 pub fn install(listen: Option<std::net::SocketAddr>) -> anyhow::Result<PrometheusHandle> {
     let mut builder = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)?
-        .set_buckets_for_metric(Matcher::Full(names::BATCH_ROWS.into()), ROW_BUCKETS)?;
+        .set_buckets_for_metric(Matcher::Full(names::BATCH_ROWS.into()), ROW_BUCKETS)?
+        .idle_timeout(MetricKindMask::GAUGE, Some(GAUGE_IDLE_TIMEOUT));
     if let Some(addr) = listen {
         builder = builder.with_http_listener(addr);
     }

@@ -74,7 +74,7 @@ pub fn describe_all() {
     describe_counter!(
         REQUESTS,
         Unit::Count,
-        "Tablestore write requests, by api and outcome (ok, partial, retriable, failed)."
+        "Tablestore write requests, by api and outcome (ok, partial, retriable, split, failed)."
     );
     describe_histogram!(
         REQUEST_DURATION,

@@ -65,7 +65,9 @@ impl ClientContext for SinkContext {
     fn stats(&self, stats: Statistics) {
         for (topic, t) in &stats.topics {
             for (p, part) in &t.partitions {
-                if *p >= 0 && part.consumer_lag >= 0 {
+                // Only partitions this consumer is fetching: a revoked one's
+                // stale figure must not overwrite its new owner's.
+                if *p >= 0 && part.consumer_lag >= 0 && part.fetch_state == "active" {
                     metrics::gauge!(names::CONSUMER_LAG, "topic" => topic.clone(), "partition" => p.to_string()).set(part.consumer_lag as f64);
                 }
             }

@@ -26,6 +26,9 @@ use super::writer::Writer;
 use crate::config::FailurePolicy;
 use crate::metrics::names;
 
+/// Partitions paused for budget in this process (the gauge's value).
+pub static PAUSED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
 /// Messages handed to the converter at once (at most).
 const MAX_CHUNK: usize = 500;
 /// Budget bytes counted per message on top of key and value.
@@ -113,8 +116,9 @@ impl PartitionConsumer {
             tracing::debug!(partition = %self.tp, error = %e, paused, "pause/resume failed (partition no longer assigned?)");
         }
         self.paused = paused;
-        let delta = if paused { 1.0 } else { -1.0 };
-        metrics::gauge!(names::PAUSED_PARTITIONS).increment(delta);
+        let delta = if paused { 1 } else { -1 };
+        let now = PAUSED.fetch_add(delta, std::sync::atomic::Ordering::AcqRel) + delta;
+        metrics::gauge!(names::PAUSED_PARTITIONS).set(now as f64);
     }
 
     fn stop_stream(&mut self, ctx: &mut Context<Self>) {
@@ -143,6 +147,23 @@ impl PartitionConsumer {
             }
             Err(e) => tracing::debug!(partition = %self.tp, error = %e, "could not store offset"),
         }
+    }
+
+    /// Re-sets this partition's gauges so they stay on the endpoint while
+    /// it is assigned (and vanish after it is revoked).
+    fn refresh_gauges(&self) {
+        let labels = [
+            ("topic", self.tp.topic.to_string()),
+            ("partition", self.tp.partition.to_string()),
+        ];
+        if let Some(point) = self.stored {
+            metrics::gauge!(names::COMMITTED_OFFSET, &labels).set(point as f64);
+        }
+        metrics::gauge!(names::PARTITION_FAILED, &labels).set(if self.state == State::Failed {
+            1.0
+        } else {
+            0.0
+        });
     }
 
     fn settle(&mut self, ctx: &mut Context<Self>) {
@@ -312,18 +333,15 @@ impl Actor for PartitionConsumer {
         })
         .ready_chunks(MAX_CHUNK);
         self.stream = Some(ctx.add_stream(stream));
+        ctx.run_interval(crate::metrics::REFRESH, |act, _| act.refresh_gauges());
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
         if self.paused {
-            metrics::gauge!(names::PAUSED_PARTITIONS).decrement(1.0);
+            PAUSED.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
         }
-        let labels = [
-            ("topic", self.tp.topic.to_string()),
-            ("partition", self.tp.partition.to_string()),
-        ];
-        // Series of revoked partitions are removed, not left stale.
-        metrics::gauge!(names::PARTITION_FAILED, &labels).set(0.0);
+        // This partition's gauges are no longer refreshed, so the exporter
+        // drops their series after `metrics::GAUGE_IDLE_TIMEOUT`.
     }
 }
 

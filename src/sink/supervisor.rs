@@ -104,6 +104,17 @@ impl Supervisor {
 
 impl Actor for Supervisor {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        // Process-wide gauges, re-set so they never go idle.
+        ctx.run_interval(crate::metrics::REFRESH, |act, _| {
+            metrics::gauge!(names::ASSIGNED_PARTITIONS).set(act.partitions.len() as f64);
+            metrics::gauge!(names::IN_FLIGHT_BYTES).set(act.budget.in_use() as f64);
+            let paused = super::partition::PAUSED.load(std::sync::atomic::Ordering::Acquire);
+            metrics::gauge!(names::PAUSED_PARTITIONS).set(paused as f64);
+            metrics::gauge!(names::BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        });
+    }
 }
 
 impl Handler<Start> for Supervisor {
