@@ -118,7 +118,13 @@ async fn handle(
     Ok(match result {
         Ok((body, signer)) => respond(200, body, &action, Some(&signer)),
         Err((e, signer)) => {
-            tracing::warn!(%peer, action = %action, status = e.status, code = e.code, message = %e.message, "request failed");
+            // One line per failed request; client errors (4xx) are often
+            // expected (a "does the table exist?" probe), so info.
+            if e.status >= 500 {
+                tracing::warn!(%peer, action = %action, status = e.status, code = e.code, message = %e.message, "request failed");
+            } else {
+                tracing::info!(%peer, action = %action, status = e.status, code = e.code, message = %e.message, "request failed");
+            }
             let body = ErrorMessage {
                 code: e.code.to_owned(),
                 message: Some(e.message),
