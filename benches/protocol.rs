@@ -87,36 +87,12 @@ async fn bench_emulator_ingest() {
         "local-secret",
     ))
     .unwrap();
+    let pk = [
+        ("topic_partition", PrimaryKeyType::String),
+        ("offset", PrimaryKeyType::Integer),
+    ];
     client
-        .create_table(&CreateTableRequest {
-            table_meta: TableMeta {
-                table_name: "bench".into(),
-                primary_key: vec![
-                    PrimaryKeySchema {
-                        name: "topic_partition".into(),
-                        r#type: PrimaryKeyType::String as i32,
-                        option: None,
-                    },
-                    PrimaryKeySchema {
-                        name: "offset".into(),
-                        r#type: PrimaryKeyType::Integer as i32,
-                        option: None,
-                    },
-                ],
-                defined_column: vec![],
-            },
-            reserved_throughput: ReservedThroughput {
-                capacity_unit: CapacityUnit {
-                    read: Some(0),
-                    write: Some(0),
-                },
-            },
-            table_options: Some(TableOptions {
-                time_to_live: Some(-1),
-                max_versions: Some(1),
-                ..Default::default()
-            }),
-        })
+        .create_table(&CreateTableRequest::new("bench", &pk))
         .await
         .unwrap();
     let in_flight = 8;

@@ -17,36 +17,14 @@ fn pk(s: &str, i: i64) -> Vec<(String, PkValue)> {
 }
 
 async fn create(client: &Client, table: &str) {
-    let req = CreateTableRequest {
-        table_meta: TableMeta {
-            table_name: table.into(),
-            primary_key: vec![
-                PrimaryKeySchema {
-                    name: "s".into(),
-                    r#type: PrimaryKeyType::String as i32,
-                    option: None,
-                },
-                PrimaryKeySchema {
-                    name: "i".into(),
-                    r#type: PrimaryKeyType::Integer as i32,
-                    option: None,
-                },
-            ],
-            defined_column: vec![],
-        },
-        reserved_throughput: ReservedThroughput {
-            capacity_unit: CapacityUnit {
-                read: Some(0),
-                write: Some(0),
-            },
-        },
-        table_options: Some(TableOptions {
-            time_to_live: Some(-1),
-            max_versions: Some(1),
-            ..Default::default()
-        }),
-    };
-    client.create_table(&req).await.unwrap();
+    let pk = [
+        ("s", PrimaryKeyType::String),
+        ("i", PrimaryKeyType::Integer),
+    ];
+    client
+        .create_table(&CreateTableRequest::new(table, &pk))
+        .await
+        .unwrap();
 }
 
 fn typed_row(s: &str, i: i64) -> Row {

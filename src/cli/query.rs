@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use serde_json::{json, Value as Json};
 
 use crate::config::{Config, Model};
-use crate::emulator::{Credentials, Emulator, EmulatorConfig};
+use crate::emulator::Emulator;
 use crate::tablestore::flatrows::{FieldValue, SeriesKey};
 use crate::tablestore::plainbuffer::{PkValue, Row, Value};
 use crate::tablestore::proto::Direction;
@@ -77,13 +77,8 @@ async fn connect(config: &Config) -> anyhow::Result<(Client, Option<Emulator>)> 
     {
         return Ok((client_for(&format!("http://{}", ts.embedded_listen))?, None));
     }
-    let mut emu = EmulatorConfig::new(&ts.data_dir);
-    emu.listen = "127.0.0.1:0".parse().expect("static address");
-    emu.credentials = Credentials {
-        instance: ts.instance.clone(),
-        access_key_id: ts.access_key_id.clone(),
-        access_key_secret: ts.access_key_secret.expose().to_owned(),
-    };
+    let emu =
+        crate::sink::target::embedded_emulator(ts, "127.0.0.1:0".parse().expect("static address"));
     let emulator = Emulator::start(emu)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))

@@ -22,14 +22,7 @@ pub const TIMESERIES_TABLE_RULE: &str =
     "a TimeSeries table name is 1-128 characters of letters, digits and '_', not starting with a digit";
 
 /// Substrings a TimeSeries field name must not contain (protocol spec §6).
-pub const RESERVED_FIELD_PARTS: [&str; 6] = [
-    "_m_name",
-    "_data_source",
-    "_tags",
-    "_time",
-    "_meta_update_time",
-    "_attributes",
-];
+pub use crate::tablestore::timeseries_layout::RESERVED_FIELD_NAMES as RESERVED_FIELD_PARTS;
 
 /// `None` when `name` is a valid Kafka topic name.
 pub fn kafka_topic_problem(name: &str) -> Option<String> {

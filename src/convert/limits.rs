@@ -29,14 +29,7 @@ pub const MAX_TAGS_BYTES: usize = 512;
 /// Fields in one TimeSeries point.
 pub const MAX_FIELDS: usize = 1024;
 /// Names TimeSeries tables use for their own columns.
-pub const RESERVED_FIELD_NAMES: &[&str] = &[
-    "_m_name",
-    "_data_source",
-    "_tags",
-    "_time",
-    "_meta_update_time",
-    "_attributes",
-];
+pub use crate::tablestore::timeseries_layout::RESERVED_FIELD_NAMES;
 
 /// Checks a Wide Column attribute column name: 1-255 bytes of
 /// `[A-Za-z0-9_]`, not starting with a digit.

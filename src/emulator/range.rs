@@ -34,11 +34,7 @@ pub fn get_range(
         &req.table_name,
         TableKind::WideColumn,
     )?;
-    if req.filter.as_ref().is_some_and(|f| !f.is_empty()) {
-        return Err(ApiError::invalid(
-            "Filters are not supported by the emulator.",
-        ));
-    }
+    validate::reject_filter(&req.filter)?;
     let start = validate::decode_row(
         &req.inclusive_start_primary_key,
         "inclusive_start_primary_key",

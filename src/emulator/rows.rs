@@ -258,11 +258,7 @@ pub fn get_row(
         &req.table_name,
         TableKind::WideColumn,
     )?;
-    if req.filter.as_ref().is_some_and(|f| !f.is_empty()) {
-        return Err(ApiError::invalid(
-            "Filters are not supported by the emulator.",
-        ));
-    }
+    validate::reject_filter(&req.filter)?;
     let key_row = validate::decode_row(&req.primary_key, "primary key")?;
     validate::check_primary_key(&info, &key_row.primary_key, RowUse::Key)?;
     let opts = read_options(req.columns_to_get, req.time_range, req.max_versions)?;

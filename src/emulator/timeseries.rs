@@ -24,14 +24,7 @@ use crate::tablestore::plainbuffer::{self, PkValue, RowEncoder};
 use crate::tablestore::proto::*;
 use crate::tablestore::timeseries_layout as layout;
 
-const RESERVED_FIELD_NAMES: [&str; 6] = [
-    "_m_name",
-    "_data_source",
-    "_tags",
-    "_time",
-    "_meta_update_time",
-    "_attributes",
-];
+use crate::tablestore::timeseries_layout::RESERVED_FIELD_NAMES;
 const MAX_META_PAGE: usize = 1000;
 
 /// Checks one point against the TimeSeries limits (spec §6).

@@ -245,18 +245,8 @@ pub async fn ensure_table(client: &Client, config: &Config) -> anyhow::Result<()
                     Ok(())
                 }
                 Err(e) if e.code == "OTSObjectNotExist" && auto => {
-                    let req = CreateTableRequest {
-                        table_meta: TableMeta {
-                            table_name: table.clone(),
-                            primary_key: expected
-                                .iter()
-                                .map(|(n, t)| PrimaryKeySchema { name: n.clone(), r#type: *t as i32, option: None })
-                                .collect(),
-                            defined_column: vec![],
-                        },
-                        reserved_throughput: ReservedThroughput { capacity_unit: CapacityUnit { read: Some(0), write: Some(0) } },
-                        table_options: Some(TableOptions { time_to_live: Some(-1), max_versions: Some(1), ..Default::default() }),
-                    };
+                    let pk: Vec<(&str, PrimaryKeyType)> = expected.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+                    let req = CreateTableRequest::new(table, &pk);
                     client.create_table(&req).await.map_err(|e| anyhow::anyhow!("creating table {table:?}: {e}"))?;
                     tracing::info!(table = %table, "created table");
                     Ok(())

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::config::Config;
+use crate::config::{Config, TablestoreConfig};
 use crate::emulator::{Credentials, Emulator, EmulatorConfig};
 use crate::tablestore::{Client, ClientConfig};
 
@@ -16,17 +16,23 @@ pub struct Destination {
     pub embedded: Option<Emulator>,
 }
 
+/// The embedded emulator over `data_dir`, listening on `listen`, accepting
+/// the configured instance and credentials.
+pub fn embedded_emulator(ts: &TablestoreConfig, listen: std::net::SocketAddr) -> EmulatorConfig {
+    let mut emu = EmulatorConfig::new(&ts.data_dir);
+    emu.listen = listen;
+    emu.credentials = Credentials {
+        instance: ts.instance.clone(),
+        access_key_id: ts.access_key_id.clone(),
+        access_key_secret: ts.access_key_secret.expose().to_owned(),
+    };
+    emu
+}
+
 pub async fn connect(config: &Config) -> anyhow::Result<Destination> {
     let ts = &config.tablestore;
     let (endpoint, embedded) = if ts.is_embedded() {
-        let mut emu = EmulatorConfig::new(&ts.data_dir);
-        emu.listen = ts.embedded_listen;
-        emu.credentials = Credentials {
-            instance: ts.instance.clone(),
-            access_key_id: ts.access_key_id.clone(),
-            access_key_secret: ts.access_key_secret.expose().to_owned(),
-        };
-        let emulator = Emulator::start(emu)
+        let emulator = Emulator::start(embedded_emulator(ts, ts.embedded_listen))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| {

@@ -17,6 +17,17 @@ pub const PK_DATA_SOURCE: &str = "_data_source";
 pub const PK_TAGS: &str = "_tags";
 pub const PK_TIME: &str = "_time";
 
+/// Names a TimeSeries field must not contain (spec §6): the key columns
+/// and the meta table's own columns.
+pub const RESERVED_FIELD_NAMES: [&str; 6] = [
+    PK_MEASUREMENT,
+    PK_DATA_SOURCE,
+    PK_TAGS,
+    PK_TIME,
+    "_meta_update_time",
+    "_attributes",
+];
+
 /// Column-name suffix per field type.
 fn suffix(value: &FieldValue) -> &'static str {
     match value {

@@ -191,6 +191,38 @@ pub struct CreateTableRequest {
     pub table_options: Option<TableOptions>,
 }
 
+impl CreateTableRequest {
+    /// A table with this primary key, one version per cell, kept forever,
+    /// no reserved throughput: what the sink creates.
+    pub fn new(table: &str, primary_key: &[(&str, PrimaryKeyType)]) -> Self {
+        CreateTableRequest {
+            table_meta: TableMeta {
+                table_name: table.into(),
+                primary_key: primary_key
+                    .iter()
+                    .map(|(name, t)| PrimaryKeySchema {
+                        name: (*name).into(),
+                        r#type: *t as i32,
+                        option: None,
+                    })
+                    .collect(),
+                defined_column: vec![],
+            },
+            reserved_throughput: ReservedThroughput {
+                capacity_unit: CapacityUnit {
+                    read: Some(0),
+                    write: Some(0),
+                },
+            },
+            table_options: Some(TableOptions {
+                time_to_live: Some(-1),
+                max_versions: Some(1),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct CreateTableResponse {}
 
