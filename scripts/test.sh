@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --locked --bins
-cargo test --locked --all-targets -- --test-threads=2
+# Benches are measurements, not tests: `cargo bench` runs them.
+cargo test --locked --lib --bins --tests -- --test-threads=2
 .venv/bin/python -m pytest tests/interop -q
