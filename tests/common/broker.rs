@@ -96,6 +96,22 @@ impl Broker {
         });
     }
 
+    /// Creates a topic with topic-level configs (e.g. `cleanup.policy`).
+    pub async fn create_topic_with(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
+        let admin: AdminClient<DefaultClientContext> = self.client_config().create().unwrap();
+        let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        for (k, v) in configs {
+            topic = topic.set(k, v);
+        }
+        let r = admin
+            .create_topics(&[topic], &AdminOptions::new())
+            .await
+            .unwrap();
+        r.into_iter().for_each(|x| {
+            x.unwrap();
+        });
+    }
+
     pub fn producer(&self) -> FutureProducer {
         self.client_config().set("linger.ms", "5").create().unwrap()
     }
@@ -122,6 +138,53 @@ impl Broker {
         }
         for s in sends {
             s.await.map_err(|(e, _)| e).unwrap();
+        }
+    }
+
+    /// Like [`produce`](Self::produce), but every message is enqueued at
+    /// once (`send_result`), not one linger period after the other: use it
+    /// for thousands of messages. Order per partition is kept.
+    pub async fn produce_many(&self, topic: &str, messages: &[(i32, Option<&str>, Option<&str>)]) {
+        let producer = self.producer();
+        let mut deliveries = Vec::with_capacity(messages.len());
+        for (p, k, v) in messages {
+            let mut r: FutureRecord<'_, str, str> =
+                FutureRecord::to(topic)
+                    .partition(*p)
+                    .headers(OwnedHeaders::new().insert(Header {
+                        key: "trace",
+                        value: Some("t-1"),
+                    }));
+            if let Some(k) = k {
+                r = r.key(*k);
+            }
+            if let Some(v) = v {
+                r = r.payload(*v);
+            }
+            loop {
+                match producer.send_result(r) {
+                    Ok(delivery) => {
+                        deliveries.push(delivery);
+                        break;
+                    }
+                    Err((
+                        rdkafka::error::KafkaError::MessageProduction(
+                            rdkafka::types::RDKafkaErrorCode::QueueFull,
+                        ),
+                        back,
+                    )) => {
+                        r = back;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    Err((e, _)) => panic!("producing to {topic}: {e}"),
+                }
+            }
+        }
+        for d in deliveries {
+            d.await
+                .expect("producer alive")
+                .map_err(|(e, _)| e)
+                .unwrap();
         }
     }
 
@@ -164,6 +227,28 @@ impl Broker {
             }
         }
         out
+    }
+
+    /// Like [`committed`](Self::committed), but a failed lookup (e.g. a
+    /// timeout on a busy machine) is returned instead of panicking.
+    pub fn try_committed(
+        &self,
+        group: &str,
+        topic: &str,
+        partitions: i32,
+    ) -> Result<Vec<Option<i64>>, rdkafka::error::KafkaError> {
+        let consumer: BaseConsumer = self.client_config().set("group.id", group).create()?;
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition(topic, p);
+        }
+        let c = consumer.committed_offsets(tpl, Duration::from_secs(10))?;
+        Ok((0..partitions)
+            .map(|p| match c.find_partition(topic, p).map(|e| e.offset()) {
+                Some(Offset::Offset(o)) => Some(o),
+                _ => None,
+            })
+            .collect())
     }
 
     /// The group's committed offsets for `topic` partitions `0..n`.

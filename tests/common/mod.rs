@@ -33,6 +33,14 @@ pub async fn emulator(dir: &Path) -> Emulator {
     Emulator::start(config).await.expect("emulator starts")
 }
 
+/// Starts an in-process emulator like [`emulator`], with fault injection.
+pub async fn emulator_with(dir: &Path, faults: tablestore_sink::emulator::Faults) -> Emulator {
+    let mut config = EmulatorConfig::new(dir);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.faults = faults;
+    Emulator::start(config).await.expect("emulator starts")
+}
+
 pub fn client(emu: &Emulator) -> Client {
     Client::new(ClientConfig::new(
         &emu.endpoint(),
@@ -121,5 +129,36 @@ pub async fn all_rows(
         Ok(rows) => rows,
         Err(e) if e.code == "OTSObjectNotExist" => vec![],
         Err(e) => panic!("reading {table}: {e}"),
+    }
+}
+
+/// Every row of a table like [`all_rows`], but a failed read (e.g. an
+/// injected throttle) is returned instead of panicking.
+pub async fn try_all_rows(
+    client: &tablestore_sink::tablestore::Client,
+    table: &str,
+    pk_columns: &[&str],
+) -> Result<Vec<tablestore_sink::tablestore::plainbuffer::Row>, tablestore_sink::tablestore::Error>
+{
+    use tablestore_sink::tablestore::plainbuffer::PkValue;
+    use tablestore_sink::tablestore::proto::Direction;
+    let bound = |v: PkValue| -> Vec<_> {
+        pk_columns
+            .iter()
+            .map(|c| (c.to_string(), v.clone()))
+            .collect()
+    };
+    match client
+        .get_range_all(
+            table,
+            Direction::Forward,
+            &bound(PkValue::InfMin),
+            &bound(PkValue::InfMax),
+            usize::MAX,
+        )
+        .await
+    {
+        Err(e) if e.code == "OTSObjectNotExist" => Ok(vec![]),
+        other => other,
     }
 }
