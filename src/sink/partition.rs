@@ -207,16 +207,28 @@ impl PartitionConsumer {
         for (m, _) in &sized {
             self.tracker.register(m.offset());
         }
-        if !self.budget.try_take(total) {
+        // The chunk goes to the converter only once its bytes are held:
+        // `send` enqueues at once, and its rows could be written (and their
+        // bytes given back) before a later take.
+        if self.budget.try_take(total) {
+            self.convert(sized, ctx);
+        } else {
             self.set_paused(true);
             let budget = self.budget.clone();
             ctx.wait(
                 async move { budget.take(total).await }
                     .into_actor(self)
-                    .map(|_, act, _| act.set_paused(false)),
+                    .map(move |_, act, ctx| {
+                        act.set_paused(false);
+                        act.convert(sized, ctx);
+                    }),
             );
         }
-        let convert = self.converter.send(Convert { messages: sized });
+    }
+
+    /// Converts a chunk whose budget is held, then hands the rows on.
+    fn convert(&mut self, messages: Vec<(OwnedMessage, usize)>, ctx: &mut Context<Self>) {
+        let convert = self.converter.send(Convert { messages });
         ctx.wait(
             convert
                 .into_actor(self)
