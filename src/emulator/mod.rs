@@ -131,13 +131,6 @@ impl Emulator {
             let _ = tokio::task::spawn_blocking(move || store.close()).await;
         }
     }
-
-    /// Waits until the server stops (it stops only through `stop`).
-    pub async fn wait(&mut self) {
-        if let Some(task) = self.task.as_mut() {
-            let _ = task.await;
-        }
-    }
 }
 
 impl Drop for Emulator {
