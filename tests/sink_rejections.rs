@@ -173,8 +173,8 @@ async fn a_full_byte_budget_pauses_partitions_and_nothing_is_lost() {
     let topic = common::unique("bp");
     broker.create_topic(&topic, 3).await;
     let value = format!(r#"{{"pad":"{}"}}"#, "x".repeat(2000));
-    let msgs: Vec<_> = (0..3000)
-        .map(|i| ((i % 3) as i32, None, Some(value.as_str())))
+    let msgs: Vec<_> = (0..3000i32)
+        .map(|i| (i % 3, None, Some(value.as_str())))
         .collect();
     broker.produce(&topic, &msgs).await;
     let metrics_port = common::broker::free_port();

@@ -182,6 +182,32 @@ pub async fn ensure_topics(config: &Config) -> anyhow::Result<()> {
     }
 }
 
+/// How long startup keeps retrying a throttled or unavailable Tablestore.
+const STARTUP_RETRY_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Runs a startup call, retrying retriable errors (throttling, transient
+/// faults, connection failures) with backoff until
+/// [`STARTUP_RETRY_DEADLINE`]: a busy service must not stop the sink from
+/// starting. Permanent errors return at once.
+async fn startup_call<T, F, Fut>(what: &str, mut call: F) -> Result<T, crate::tablestore::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::tablestore::Error>>,
+{
+    let deadline = tokio::time::Instant::now() + STARTUP_RETRY_DEADLINE;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match call().await {
+            Err(e) if e.is_retriable() && tokio::time::Instant::now() + delay < deadline => {
+                tracing::warn!(call = what, error = %e, retry_in_ms = delay.as_millis() as u64, "Tablestore call failed at startup; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// The primary key the configuration writes.
 pub fn expected_primary_key(config: &Config) -> Vec<(String, PrimaryKeyType)> {
     match config.wide_column.primary_key_mode {
@@ -211,10 +237,10 @@ pub async fn ensure_table(client: &Client, config: &Config) -> anyhow::Result<()
     let table = &config.tablestore.table;
     let auto = config.tablestore.auto_create_table;
     match config.tablestore.model {
-        Model::Timeseries => match client.describe_timeseries_table(table).await {
+        Model::Timeseries => match startup_call("DescribeTimeseriesTable", || client.describe_timeseries_table(table)).await {
             Ok(_) => Ok(()),
             Err(e) if e.code == "OTSObjectNotExist" && auto => {
-                client.create_timeseries_table(table, -1).await.map_err(|e| anyhow::anyhow!("creating TimeSeries table {table:?}: {e}"))?;
+                startup_call("CreateTimeseriesTable", || client.create_timeseries_table(table, -1)).await.map_err(|e| anyhow::anyhow!("creating TimeSeries table {table:?}: {e}"))?;
                 tracing::info!(table = %table, "created TimeSeries table");
                 Ok(())
             }
@@ -225,7 +251,7 @@ pub async fn ensure_table(client: &Client, config: &Config) -> anyhow::Result<()
         },
         Model::WideColumn => {
             let expected = expected_primary_key(config);
-            match client.describe_table(table).await {
+            match startup_call("DescribeTable", || client.describe_table(table)).await {
                 Ok(desc) => {
                     let actual: Vec<(String, i32)> = desc.table_meta.primary_key.iter().map(|c| (c.name.clone(), c.r#type)).collect();
                     let want: Vec<(String, i32)> = expected.iter().map(|(n, t)| (n.clone(), *t as i32)).collect();
@@ -247,7 +273,7 @@ pub async fn ensure_table(client: &Client, config: &Config) -> anyhow::Result<()
                 Err(e) if e.code == "OTSObjectNotExist" && auto => {
                     let pk: Vec<(&str, PrimaryKeyType)> = expected.iter().map(|(n, t)| (n.as_str(), *t)).collect();
                     let req = CreateTableRequest::new(table, &pk);
-                    client.create_table(&req).await.map_err(|e| anyhow::anyhow!("creating table {table:?}: {e}"))?;
+                    startup_call("CreateTable", || client.create_table(&req)).await.map_err(|e| anyhow::anyhow!("creating table {table:?}: {e}"))?;
                     tracing::info!(table = %table, "created table");
                     Ok(())
                 }
