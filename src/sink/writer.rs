@@ -28,6 +28,10 @@ use crate::tablestore::{Client, Error as TablestoreError, ErrorClass, RowResult}
 
 /// Error codes that are not the row's fault: retry instead of routing the
 /// data to the error topic.
+/// Queued writes looked at per batch, so a long run of blocked keys
+/// cannot make batching quadratic.
+const MAX_SCAN: usize = 10_000;
+
 const SYSTEMIC_CODES: &[&str] = &[
     "OTSAuthFailed",
     "OTSNoPermissionAccess",
@@ -113,41 +117,56 @@ impl Writer {
     }
 
     /// Picks the next batch in queue order, skipping (and keeping behind
-    /// them every later write of) keys that are reserved.
+    /// them every later write of) keys that are reserved. Costs O(batch)
+    /// when nothing is skipped — the common case — and O(scanned) otherwise,
+    /// never O(queue): the queue can hold a large backlog.
     fn take_batch(&mut self) -> Vec<Queued> {
-        let mut batch = Vec::new();
+        let max_rows = self.limits.max_batch_rows;
+        let mut chosen: Vec<usize> = Vec::new();
         let mut bytes = 0;
         let mut blocked: HashSet<u64> = HashSet::new();
         let mut in_batch: HashSet<u64> = HashSet::new();
-        let mut keep = VecDeque::with_capacity(self.queue.len());
-        let mut scanned = 0;
-        while let Some(q) = self.queue.pop_front() {
-            scanned += 1;
+        for (i, q) in self.queue.iter().enumerate().take(MAX_SCAN) {
             let key = q.item.order_key;
-            let full = batch.len() >= self.limits.max_batch_rows
-                || (!batch.is_empty()
+            let first_solo = chosen.first().is_some_and(|&c| self.queue[c].solo);
+            let full = chosen.len() >= max_rows
+                || (!chosen.is_empty()
                     && bytes + q.item.encoded_bytes > self.limits.max_batch_bytes)
-                || batch.first().is_some_and(|b: &Queued| b.solo)
-                || (q.solo && !batch.is_empty())
-                || scanned > 10_000;
-            let free = !self.reserved.contains_key(&key)
-                && !blocked.contains(&key)
-                && !in_batch.contains(&key);
-            if full || !free {
+                || first_solo
+                || (q.solo && !chosen.is_empty());
+            if full {
+                break;
+            }
+            if self.reserved.contains_key(&key) || blocked.contains(&key) || in_batch.contains(&key)
+            {
                 blocked.insert(key);
-                keep.push_back(q);
-                if full {
-                    keep.extend(self.queue.drain(..));
-                    break;
-                }
                 continue;
             }
             bytes += q.item.encoded_bytes;
             in_batch.insert(key);
-            batch.push(q);
+            chosen.push(i);
         }
-        self.queue = keep;
         self.queued_bytes -= bytes;
+        // Fast path: the batch is a prefix of the queue.
+        if chosen.last().is_none_or(|&last| last + 1 == chosen.len()) {
+            return self.queue.drain(..chosen.len()).collect();
+        }
+        // Slow path: some writes were skipped; rebuild only the scanned part.
+        let scanned = chosen.last().map_or(0, |&l| l + 1);
+        let mut batch = Vec::with_capacity(chosen.len());
+        let mut kept = Vec::with_capacity(scanned - chosen.len());
+        let mut next = chosen.iter().peekable();
+        for (i, q) in self.queue.drain(..scanned).enumerate() {
+            if next.peek() == Some(&&i) {
+                next.next();
+                batch.push(q);
+            } else {
+                kept.push(q);
+            }
+        }
+        for q in kept.into_iter().rev() {
+            self.queue.push_front(q);
+        }
         batch
     }
 
