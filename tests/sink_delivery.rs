@@ -245,7 +245,12 @@ async fn stop_policy_stops_only_the_bad_partition_at_the_bad_message() {
 async fn a_crash_mid_stream_followed_by_a_restart_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let broker = Broker::start();
-    let emu = common::emulator(&dir.path().join("ts")).await;
+    // 50 ms per request: the first sink cannot finish before it is killed.
+    let faults = tablestore_sink::emulator::Faults {
+        latency: Duration::from_millis(50),
+        throttle_rate: 0.0,
+    };
+    let emu = common::emulator_with(&dir.path().join("ts"), faults).await;
     let client = common::client(&emu);
     let topic = common::unique("crash");
     broker.create_topic(&topic, 3).await;
@@ -278,6 +283,13 @@ async fn a_crash_mid_stream_followed_by_a_restart_loses_nothing() {
     .await;
     broker.produce(&topic, &msgs[total / 2..]).await;
     sink.kill9();
+    let before_restart = common::all_rows(&client, "crash", &["topic_partition", "offset"])
+        .await
+        .len();
+    assert!(
+        before_restart < total,
+        "the crash happened mid-stream ({before_restart} of {total} rows written)"
+    );
     let sink = SinkProcess::start(dir.path(), "sink2", &cfg);
     let rows = common::eventually(WAIT, "every row after the restart", || async {
         let rows = common::all_rows(&client, "crash", &["topic_partition", "offset"]).await;

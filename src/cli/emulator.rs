@@ -63,6 +63,8 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<()> {
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async move {
+        let mut signals =
+            crate::shutdown::Shutdown::install().context("installing signal handlers")?;
         let emulator = Emulator::start(config)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -73,7 +75,7 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<()> {
             data_dir = %args.data_dir.display(),
             "Tablestore emulator listening"
         );
-        crate::shutdown::signal().await;
+        signals.recv().await;
         tracing::info!("shutting down: finishing in-flight requests");
         emulator.stop().await;
         tracing::info!("emulator stopped");

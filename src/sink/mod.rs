@@ -62,22 +62,33 @@ use crate::convert::Converter;
 /// Runs the sink until SIGINT/SIGTERM, then drains, commits and returns.
 pub fn run(config: Config) -> anyhow::Result<()> {
     let system = System::new();
-    let result = system.block_on(async move { run_until(config, crate::shutdown::signal()).await });
+    let result = system.block_on(async move {
+        // Handlers first: a SIGTERM during startup then stops the sink cleanly.
+        let mut signals =
+            crate::shutdown::Shutdown::install().context("installing signal handlers")?;
+        let stop = async move { signals.recv().await };
+        run_until(config, stop).await
+    });
     System::current().stop();
     result
 }
 
-/// Runs the sink until `stop` resolves.
+/// Runs the sink until `stop` resolves (also while it is still starting:
+/// then it returns without running).
 pub async fn run_until(
     config: Config,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let config = Arc::new(config);
     crate::metrics::install(config.metrics.listen).context("starting the metrics endpoint")?;
-    let destination = target::connect(&config).await?;
-    resources::ensure_table(&destination.client, &config).await?;
-    resources::ensure_topics(&config).await?;
-
+    tokio::pin!(stop);
+    let destination = tokio::select! {
+        d = start_destination(&config) => d?,
+        _ = &mut stop => {
+            tracing::info!("stopped while starting");
+            return Ok(());
+        }
+    };
     let producer: FutureProducer = crate::kafka::producer_config(&config)
         .create()
         .context("creating the Kafka producer")?;
@@ -119,7 +130,7 @@ pub async fn run_until(
         .map_err(|e| anyhow::anyhow!(e))?;
     tracing::info!(connector = %config.connector.name, table = %config.tablestore.table, "sink running");
 
-    stop.await;
+    (&mut stop).await;
     tracing::info!("shutting down");
     let (tx, rx) = tokio::sync::oneshot::channel();
     supervisor.do_send(supervisor::Shutdown { done: tx });
@@ -130,4 +141,12 @@ pub async fn run_until(
     }
     tracing::info!("sink stopped cleanly");
     Ok(())
+}
+
+/// Connects to (or starts) Tablestore and checks the table and topics.
+async fn start_destination(config: &Config) -> anyhow::Result<target::Destination> {
+    let destination = target::connect(config).await?;
+    resources::ensure_table(&destination.client, config).await?;
+    resources::ensure_topics(config).await?;
+    Ok(destination)
 }

@@ -116,34 +116,15 @@ impl Broker {
         self.client_config().set("linger.ms", "5").create().unwrap()
     }
 
-    /// Produces `(partition, key, value)` messages and waits for every ack.
+    /// Produces `(partition, key, value)` messages with a `trace` header
+    /// and waits for every ack. Every message is enqueued at once (an
+    /// awaited `send` would enqueue one linger period after the other);
+    /// order per partition is kept.
     pub async fn produce(&self, topic: &str, messages: &[(i32, Option<&str>, Option<&str>)]) {
-        let producer = self.producer();
-        let mut sends = Vec::new();
-        for (p, k, v) in messages {
-            let mut r: FutureRecord<'_, str, str> =
-                FutureRecord::to(topic)
-                    .partition(*p)
-                    .headers(OwnedHeaders::new().insert(Header {
-                        key: "trace",
-                        value: Some("t-1"),
-                    }));
-            if let Some(k) = k {
-                r = r.key(*k);
-            }
-            if let Some(v) = v {
-                r = r.payload(*v);
-            }
-            sends.push(producer.send(r, Duration::from_secs(30)));
-        }
-        for s in sends {
-            s.await.map_err(|(e, _)| e).unwrap();
-        }
+        self.produce_many(topic, messages).await
     }
 
-    /// Like [`produce`](Self::produce), but every message is enqueued at
-    /// once (`send_result`), not one linger period after the other: use it
-    /// for thousands of messages. Order per partition is kept.
+    /// The same as [`produce`](Self::produce) (kept for the tests that name it).
     pub async fn produce_many(&self, topic: &str, messages: &[(i32, Option<&str>, Option<&str>)]) {
         let producer = self.producer();
         let mut deliveries = Vec::with_capacity(messages.len());

@@ -78,6 +78,13 @@ impl SinkProcess {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {
+                if !s.success() {
+                    // Show why in the test output.
+                    eprintln!(
+                        "sink exited with {s} after SIGTERM; its log:\n{}",
+                        self.log_text()
+                    );
+                }
                 return s;
             }
             assert!(
