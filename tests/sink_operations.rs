@@ -108,12 +108,26 @@ fn assert_rows_exactly(topic: &str, rows: &[Row], expected: &BTreeMap<(i32, i64)
 }
 
 /// Like `common::eventually`, but a timeout shows the sinks' logs.
-async fn until<T, F, Fut>(what: &str, sinks: &[&SinkProcess], mut check: F) -> T
+async fn until<T, F, Fut>(what: &str, sinks: &[&SinkProcess], check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + WAIT;
+    until_within(WAIT, what, sinks, check).await
+}
+
+/// [`until`] with its own time budget.
+async fn until_within<T, F, Fut>(
+    wait: Duration,
+    what: &str,
+    sinks: &[&SinkProcess],
+    mut check: F,
+) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + wait;
     loop {
         if let Some(v) = check().await {
             return v;
@@ -124,7 +138,7 @@ where
                 .map(|s| format!("--- {} ---\n{}", s.log.display(), s.log_text()))
                 .collect();
             panic!(
-                "timed out after {WAIT:?} waiting for {what}\n{}",
+                "timed out after {wait:?} waiting for {what}\n{}",
                 logs.join("\n")
             );
         }
@@ -403,12 +417,19 @@ async fn the_sink_starts_against_a_throttling_tablestore() {
         "[writer]\nretry_max_ms = 1000\n",
     );
     let sink = SinkProcess::start(dir.path(), "sink", &cfg);
-    let rows = until("300 rows through an 80% throttle", &[&sink], || async {
-        match common::try_all_rows(&client, "busy_start", KAFKA_PK).await {
-            Ok(rows) if rows.len() >= 300 => Some(rows),
-            _ => None,
-        }
-    })
+    // Four of five calls fail, at startup too, where retries back off up
+    // to 5 s: a run takes 20-50 s on this machine, so allow 3 minutes.
+    let rows = until_within(
+        Duration::from_secs(180),
+        "300 rows through an 80% throttle",
+        &[&sink],
+        || async {
+            match common::try_all_rows(&client, "busy_start", KAFKA_PK).await {
+                Ok(rows) if rows.len() >= 300 => Some(rows),
+                _ => None,
+            }
+        },
+    )
     .await;
     assert_rows_exactly(&topic, &rows, &expected_rows(&msgs));
     let log = sink.log_text();
