@@ -13,10 +13,7 @@ use common::broker::Broker;
 use common::sink::{config, SinkProcess};
 use rdkafka::Message;
 use tablestore_sink::tablestore::plainbuffer::{PkValue, Row, Value};
-use tablestore_sink::tablestore::proto::{
-    CapacityUnit, CreateTableRequest, PrimaryKeySchema, PrimaryKeyType, ReservedThroughput,
-    TableMeta, TableOptions,
-};
+use tablestore_sink::tablestore::proto::{CreateTableRequest, PrimaryKeyType};
 
 const WAIT: Duration = Duration::from_secs(60);
 const KAFKA_PK: &[&str] = &["topic_partition", "offset"];
@@ -651,33 +648,11 @@ async fn missing_or_mismatched_tables_refuse_to_start() {
     let client = common::client(&emu);
     let topic = common::unique("tables");
     broker.create_topic(&topic, 1).await;
-    let create = |name: &str, pk: Vec<(&str, PrimaryKeyType)>| CreateTableRequest {
-        table_meta: TableMeta {
-            table_name: name.into(),
-            primary_key: pk
-                .into_iter()
-                .map(|(n, t)| PrimaryKeySchema {
-                    name: n.into(),
-                    r#type: t as i32,
-                    option: None,
-                })
-                .collect(),
-            defined_column: vec![],
-        },
-        reserved_throughput: ReservedThroughput {
-            capacity_unit: CapacityUnit {
-                read: Some(0),
-                write: Some(0),
-            },
-        },
-        table_options: Some(TableOptions {
-            time_to_live: Some(-1),
-            max_versions: Some(1),
-            ..Default::default()
-        }),
-    };
     client
-        .create_table(&create("by_id", vec![("id", PrimaryKeyType::String)]))
+        .create_table(&CreateTableRequest::new(
+            "by_id",
+            &[("id", PrimaryKeyType::String)],
+        ))
         .await
         .unwrap();
     let start = |name: &str, table: &str, extra: &str| {
