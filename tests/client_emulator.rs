@@ -182,16 +182,7 @@ async fn batch_results_are_per_row_and_ranges_page_over_5000_rows() {
         .unwrap();
     assert_eq!(first.rows.len(), 5000, "a page stops at 5000 rows");
     assert_eq!(first.next_start, Some(pk("p", 5000)));
-    let all = client
-        .get_range_all(
-            &table,
-            Direction::Forward,
-            &[("s".into(), PkValue::InfMin), ("i".into(), PkValue::InfMin)],
-            &[("s".into(), PkValue::InfMax), ("i".into(), PkValue::InfMax)],
-            usize::MAX,
-        )
-        .await
-        .unwrap();
+    let all = common::all_rows(&client, &table, &["s", "i"]).await;
     let seen: Vec<i64> = all
         .iter()
         .map(|r| match r.primary_key[1].1 {
@@ -376,16 +367,7 @@ async fn acknowledged_data_survives_a_restart_on_the_same_data_dir() {
     }
     let emu = common::emulator(dir.path()).await;
     let client = common::client(&emu);
-    let all = client
-        .get_range_all(
-            &table,
-            Direction::Forward,
-            &[("s".into(), PkValue::InfMin), ("i".into(), PkValue::InfMin)],
-            &[("s".into(), PkValue::InfMax), ("i".into(), PkValue::InfMax)],
-            usize::MAX,
-        )
-        .await
-        .unwrap();
+    let all = common::all_rows(&client, &table, &["s", "i"]).await;
     assert_eq!(all.len(), written.len());
     for (got, want) in all.iter().zip(&written) {
         assert_eq!(got.primary_key, want.primary_key);
