@@ -190,43 +190,36 @@ impl Writer {
         self.in_flight += 1;
         let client = self.client.clone();
         let table = self.table.clone();
-        let rows: Vec<_> = batch.iter().map(|q| q.item.payload.clone()).collect();
-        let api = if matches!(rows.first(), Some(Payload::Point(_))) {
+        let is_points = matches!(
+            batch.first().map(|q| &q.item.payload),
+            Some(Payload::Point(_))
+        );
+        let api = if is_points {
             "PutTimeseriesData"
         } else {
             "BatchWriteRow"
         };
-        metrics::histogram!(names::BATCH_ROWS, "api" => api).record(rows.len() as f64);
+        metrics::histogram!(names::BATCH_ROWS, "api" => api).record(batch.len() as f64);
         let started = Instant::now();
-        let request = async move {
-            match rows.first() {
-                Some(Payload::Point(_)) => {
-                    let points: Vec<_> = rows
-                        .into_iter()
-                        .filter_map(|p| {
-                            if let Payload::Point(p) = p {
-                                Some(p)
-                            } else {
-                                None
-                            }
-                        })
-                        .collect();
-                    client.put_timeseries_data(&table, &points).await
-                }
-                _ => {
-                    let changes: Vec<_> = rows
-                        .into_iter()
-                        .filter_map(|p| {
-                            if let Payload::Row(r) = p {
-                                Some(r)
-                            } else {
-                                None
-                            }
-                        })
-                        .collect();
-                    client.batch_write_row(&table, &changes).await
-                }
-            }
+        // Built from the queued items without copying them: points are
+        // encoded here, rows are shared `Bytes`.
+        let request: std::pin::Pin<Box<dyn std::future::Future<Output = _>>> = if is_points {
+            let points = batch.iter().filter_map(|q| match &q.item.payload {
+                Payload::Point(p) => Some(p),
+                Payload::Row(_) => None,
+            });
+            let data = crate::tablestore::flatrows::encode(points);
+            let count = batch.len();
+            Box::pin(async move { client.put_timeseries_encoded(&table, data, count).await })
+        } else {
+            let changes: Vec<_> = batch
+                .iter()
+                .filter_map(|q| match &q.item.payload {
+                    Payload::Row(r) => Some(r.clone()),
+                    Payload::Point(_) => None,
+                })
+                .collect();
+            Box::pin(async move { client.batch_write_row(&table, &changes).await })
         };
         ctx.spawn(request.into_actor(self).map(move |result, act, ctx| {
             metrics::histogram!(names::REQUEST_DURATION, "api" => api)

@@ -521,7 +521,18 @@ impl Client {
         table: &str,
         rows: &[TimeseriesRow],
     ) -> Result<Vec<RowResult>, Error> {
-        let data = flatrows::encode(rows);
+        self.put_timeseries_encoded(table, flatrows::encode(rows), rows.len())
+            .await
+    }
+
+    /// PutTimeseriesData with rows already encoded by [`flatrows::encode`]
+    /// (`row_count` of them), so a caller can encode from borrowed rows.
+    pub async fn put_timeseries_encoded(
+        &self,
+        table: &str,
+        data: Vec<u8>,
+        row_count: usize,
+    ) -> Result<Vec<RowResult>, Error> {
         let req = PutTimeseriesDataRequest {
             table_name: table.into(),
             rows_data: TimeseriesRows {
@@ -533,7 +544,7 @@ impl Client {
             supported_table_version: Some(1),
         };
         let resp: PutTimeseriesDataResponse = self.call("PutTimeseriesData", &req).await?;
-        let mut results: Vec<RowResult> = vec![Ok(()); rows.len()];
+        let mut results: Vec<RowResult> = vec![Ok(()); row_count];
         for f in resp.failed_rows {
             let slot = results.get_mut(f.row_index as usize).ok_or_else(|| {
                 Error::protocol(format!(

@@ -127,9 +127,10 @@ const fn slot(i: u16) -> u16 {
 }
 
 /// Encodes rows the way the official SDKs do.
-pub fn encode(rows: &[TimeseriesRow]) -> Vec<u8> {
-    let mut fbb = FlatBufferBuilder::with_capacity(256 * rows.len().max(1));
-    let mut groups = Vec::with_capacity(rows.len());
+pub fn encode<'a>(rows: impl IntoIterator<Item = &'a TimeseriesRow>) -> Vec<u8> {
+    let rows = rows.into_iter();
+    let mut fbb = FlatBufferBuilder::with_capacity(256 * rows.size_hint().0.max(1));
+    let mut groups = Vec::with_capacity(rows.size_hint().0);
     for row in rows {
         groups.push(encode_group(&mut fbb, row));
     }
