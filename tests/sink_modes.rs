@@ -122,7 +122,7 @@ async fn run(cases: Vec<Case>) {
             .iter()
             .map(|(p, k, v)| (*p, k.as_deref(), v.as_deref()))
             .collect();
-        broker.produce_many(&c.topic(), &refs).await;
+        broker.produce(&c.topic(), &refs).await;
     }
     let mut sinks = Vec::new();
     for c in &cases {

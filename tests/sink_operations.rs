@@ -38,7 +38,7 @@ async fn produce(broker: &Broker, topic: &str, msgs: &[(i32, String)]) {
         .iter()
         .map(|(p, v)| (*p, None, Some(v.as_str())))
         .collect();
-    broker.produce_many(topic, &refs).await;
+    broker.produce(topic, &refs).await;
 }
 
 /// The rows a `kafka`-PK-mode sink must hold for `msgs` (in production

@@ -121,11 +121,6 @@ impl Broker {
     /// awaited `send` would enqueue one linger period after the other);
     /// order per partition is kept.
     pub async fn produce(&self, topic: &str, messages: &[(i32, Option<&str>, Option<&str>)]) {
-        self.produce_many(topic, messages).await
-    }
-
-    /// The same as [`produce`](Self::produce) (kept for the tests that name it).
-    pub async fn produce_many(&self, topic: &str, messages: &[(i32, Option<&str>, Option<&str>)]) {
         let producer = self.producer();
         let mut deliveries = Vec::with_capacity(messages.len());
         for (p, k, v) in messages {
