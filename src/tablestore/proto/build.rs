@@ -1,4 +1,5 @@
-//! Compiles the Tablestore protobuf messages (`src/tablestore/proto/*.proto`)
+//! The crate's build script (Cargo.toml `build`): compiles the Tablestore
+//! protobuf messages beside it (`src/tablestore/proto/*.proto`)
 //! with pure-Rust tools: `protox` parses them into descriptors and
 //! `prost-build` generates the Rust types. No system `protoc` is needed.
 
