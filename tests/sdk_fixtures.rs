@@ -198,3 +198,116 @@ fn timeseries_vectors_decode_with_the_sdk_crc_and_round_trip() {
     }
     assert!(checked >= 3, "only {checked} TimeSeries vectors found");
 }
+
+// ===== The Node.js SDK's padded buffers (tests/interop-node/gen_fixtures.js) =====
+
+fn node_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/node-sdk/{name}.bin")),
+    )
+    .unwrap()
+}
+
+fn s(v: &str) -> PkValue {
+    PkValue::String(v.into())
+}
+
+/// Each vector: the logical row, and how many zero bytes the SDK's buffer
+/// sizing left after the row checksum.
+fn node_vectors() -> Vec<(&'static str, Row, usize)> {
+    let key = |a: &str, b: PkValue, c: &str, d: PkValue| vec![(a.to_owned(), b), (c.to_owned(), d)];
+    vec![
+        (
+            "range_start_inf_min",
+            Row::with_key(key("gid", PkValue::InfMin, "uid", PkValue::InfMin)),
+            2,
+        ),
+        (
+            "range_end_inf_max",
+            Row::with_key(key("gid", PkValue::InfMax, "uid", PkValue::InfMax)),
+            2,
+        ),
+        (
+            "put_auto_increment",
+            Row {
+                primary_key: key("pk1", s("a"), "pk2", PkValue::AutoIncrement),
+                cells: vec![Cell::put("col", Value::String("x".into()))],
+                delete_marker: false,
+            },
+            1,
+        ),
+        (
+            "update_put_with_timestamp",
+            Row {
+                primary_key: key("pk1", s("pk1val"), "pk2", s("pk2val")),
+                cells: vec![Cell::put_at(
+                    "col",
+                    Value::String("v".into()),
+                    1_700_000_000_000,
+                )],
+                delete_marker: false,
+            },
+            22,
+        ),
+        (
+            "update_sample_mixed",
+            Row {
+                primary_key: key("gid", PkValue::Integer(9), "uid", PkValue::Integer(90)),
+                cells: vec![
+                    Cell::put("col4", Value::Integer(4)),
+                    Cell::put("col5", Value::String("5".into())),
+                    Cell::put("col6", Value::Integer(7)),
+                    Cell::delete_version("col1", 1_496_826_473_186),
+                    Cell::delete_all("col2"),
+                ],
+                delete_marker: false,
+            },
+            5,
+        ),
+    ]
+}
+
+#[test]
+fn node_sdk_rows_decode_despite_their_zero_padding() {
+    for (name, want, padding) in node_vectors() {
+        let sdk = node_bytes(name);
+        let exact = plainbuffer::encode_row(&want);
+        // The SDK's bytes are ours plus exactly `padding` zeros.
+        assert_eq!(sdk.len(), exact.len() + padding, "{name}: padding");
+        assert_eq!(&sdk[..exact.len()], exact.as_slice(), "{name}: row bytes");
+        assert!(sdk[exact.len()..].iter().all(|b| *b == 0), "{name}: zeros");
+        assert_same_row(&plainbuffer::decode_single_row(&sdk).unwrap(), &want, name);
+    }
+}
+
+#[test]
+fn node_sdk_padding_never_hides_a_corrupt_row() {
+    for (name, want, _) in node_vectors() {
+        let sdk = node_bytes(name);
+        let row_len = plainbuffer::encode_row(&want).len();
+        // A wrong row checksum.
+        let mut b = sdk.clone();
+        b[row_len - 1] ^= 0x01;
+        assert!(
+            matches!(
+                plainbuffer::decode_single_row(&b),
+                Err(plainbuffer::DecodeError::RowChecksum { .. })
+            ),
+            "{name}: bad row checksum accepted"
+        );
+        // Anything but zeros after the row.
+        let mut b = sdk.clone();
+        b[row_len] = 0xee;
+        assert_eq!(
+            plainbuffer::decode_single_row(&b),
+            Err(plainbuffer::DecodeError::TrailingBytes {
+                offset: row_len,
+                found: 0xee
+            }),
+            "{name}: non-zero padding accepted"
+        );
+        // Multi-row decoding (responses) stays strict.
+        assert!(plainbuffer::decode_rows(&sdk).is_err(), "{name}");
+    }
+}

@@ -51,16 +51,48 @@ pub enum DecodeError {
     RowChecksum { found: u8, computed: u8 },
     #[error("PlainBuffer holds {count} rows where exactly one was expected")]
     NotSingleRow { count: usize },
+    #[error("PlainBuffer byte {offset}: {found:#04x} after the row checksum; only zero padding may follow a single row")]
+    TrailingBytes { offset: usize, found: u8 },
 }
 
 /// Decodes a buffer holding exactly one row (PutRow, UpdateRow, DeleteRow,
 /// GetRow key, range bounds).
+///
+/// Zero bytes after the row checksum are padding and are ignored: the
+/// official Node.js SDK sizes its buffer before writing and over-counts
+/// INF_MIN/INF_MAX/AUTO_INCREMENT key values (1 byte each), the timestamp
+/// of a deleted version (5 bytes) and a timestamped put or increment in an
+/// update (22 bytes), then sends the whole zero-filled buffer; the service
+/// accepts it (the SDK's own samples and tests do this). The row itself is
+/// still checked completely (tags, lengths, both checksum levels), and any
+/// non-zero byte after it is rejected.
 pub fn decode_single_row(bytes: &[u8]) -> Result<Row, DecodeError> {
-    let mut rows = decode_rows(bytes)?;
-    if rows.len() != 1 {
-        return Err(DecodeError::NotSingleRow { count: rows.len() });
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let header = r.u32()?;
+    if header != HEADER {
+        return Err(DecodeError::BadHeader { found: header });
     }
-    Ok(rows.pop().expect("length checked"))
+    if r.pos == bytes.len() {
+        return Err(DecodeError::NotSingleRow { count: 0 });
+    }
+    let row = r.row()?;
+    let rest = &bytes[r.pos..];
+    match rest.iter().position(|b| *b != 0) {
+        None => Ok(row),
+        Some(i) if i == 0 && rest[0] == tag::ROW_PK => {
+            // More rows: say how many if they decode, else why not.
+            let mut count = 1;
+            while r.pos < bytes.len() {
+                r.row()?;
+                count += 1;
+            }
+            Err(DecodeError::NotSingleRow { count })
+        }
+        Some(i) => Err(DecodeError::TrailingBytes {
+            offset: r.pos + i,
+            found: rest[i],
+        }),
+    }
 }
 
 /// Decodes a multi-row buffer. Empty input means no rows.
@@ -471,6 +503,52 @@ mod tests {
         }
         // A bare header is a valid multi-row buffer with no rows.
         assert_eq!(decode_rows(&bytes[..4]).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_single_row_may_be_followed_by_zero_padding_only() {
+        let mut bytes = hex(SPEC_PUT);
+        bytes.extend_from_slice(&[0; 22]);
+        assert_eq!(decode_single_row(&bytes).unwrap(), spec_row());
+        // Multi-row buffers (responses) stay strict.
+        assert!(decode_rows(&bytes).is_err());
+        for (i, junk) in [(0, 0x02), (5, 0x09), (21, 0xff)] {
+            let mut b = bytes.clone();
+            b[111 + i] = junk;
+            assert_eq!(
+                decode_single_row(&b),
+                Err(DecodeError::TrailingBytes {
+                    offset: 111 + i,
+                    found: junk
+                }),
+                "junk {junk:#x} at padding byte {i}"
+            );
+        }
+        // Padding never excuses a bad row: a wrong row checksum, then zeros.
+        let mut b = bytes.clone();
+        b[110] ^= 0x01;
+        assert!(matches!(
+            decode_single_row(&b),
+            Err(DecodeError::RowChecksum { .. })
+        ));
+        // Nor a truncated one: the zeros are not read as its missing bytes.
+        let mut cut = hex(SPEC_PUT)[..109].to_vec();
+        cut.extend_from_slice(&[0; 8]);
+        assert!(decode_single_row(&cut).is_err());
+    }
+
+    #[test]
+    fn two_rows_are_not_a_single_row() {
+        let mut bytes = hex(SPEC_PUT);
+        bytes.extend_from_slice(&hex(SPEC_PUT)[4..]);
+        assert_eq!(
+            decode_single_row(&bytes),
+            Err(DecodeError::NotSingleRow { count: 2 })
+        );
+        assert_eq!(
+            decode_single_row(&hex("75 00 00 00")),
+            Err(DecodeError::NotSingleRow { count: 0 })
+        );
     }
 
     #[test]
