@@ -77,8 +77,10 @@ async fn connect(config: &Config) -> anyhow::Result<(Client, Option<Emulator>)> 
     {
         return Ok((client_for(&format!("http://{}", ts.embedded_listen))?, None));
     }
-    let emu =
-        crate::sink::target::embedded_emulator(ts, "127.0.0.1:0".parse().expect("static address"));
+    let emu = crate::sink::destination::embedded_emulator(
+        ts,
+        "127.0.0.1:0".parse().expect("static address"),
+    );
     let emulator = Emulator::start(emu)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))

@@ -62,6 +62,18 @@ pub fn sum(samples: &[Sample], name: &str, filter: &[(&str, &str)]) -> f64 {
         .sum()
 }
 
+/// Like [`sum`], but `None` when no sample matches: a series that is
+/// absent is not a zero.
+pub fn get(samples: &[Sample], name: &str, filter: &[(&str, &str)]) -> Option<f64> {
+    let matching = samples.iter().filter(|s| {
+        s.name == name
+            && filter
+                .iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+    });
+    matching.map(|s| s.value).reduce(|a, b| a + b)
+}
+
 /// Cumulative bucket counts `(upper bound, count)` of histogram `name`,
 /// summed over matching series, ascending.
 pub fn buckets(samples: &[Sample], name: &str, filter: &[(&str, &str)]) -> Vec<(f64, f64)> {

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use actix::prelude::*;
 use rdkafka::message::OwnedMessage;
 
+use super::budget::BudgetPermit;
+use super::dead_letter::Stage;
+use super::lifecycle::Failure;
 use crate::convert::ConvertError;
-use crate::tablestore::flatrows::TimeseriesRow;
-use crate::tablestore::{Error as TablestoreError, RowChange};
+use crate::tablestore::Error as TablestoreError;
 
 /// A topic partition; cheap to clone.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,93 +24,175 @@ impl std::fmt::Display for TopicPartition {
     }
 }
 
-/// What the writer sends to Tablestore for one message.
-#[derive(Clone, Debug)]
-pub enum Payload {
-    Row(RowChange),
-    Point(TimeseriesRow),
-}
+/// One assignment of one partition to this process: a new number every
+/// time a partition actor starts, so the writer can cancel exactly the
+/// work of a revoked assignment (and not that of a later one of the same
+/// partition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Assignment(pub u64);
 
 /// One converted message on its way to Tablestore.
 #[derive(Debug)]
-pub struct EncodedWrite {
+pub struct EncodedWrite<P> {
     pub offset: i64,
-    pub payload: Payload,
+    pub payload: P,
     /// Hash of the destination primary key (or series + time): two writes
     /// with the same key are never in flight together, so they are never
     /// reordered.
     pub order_key: u64,
     /// Encoded size, counted against the request byte limit.
     pub encoded_bytes: usize,
-    /// Bytes taken from the in-flight budget for this message.
-    pub budget_bytes: usize,
     /// Kafka record timestamp, for the end-to-end latency histogram.
     pub timestamp_ms: Option<i64>,
     /// The original message, kept for the error topic if Tablestore
     /// rejects the row.
     pub source: OwnedMessage,
+    /// This message's share of the in-flight budget; given back when the
+    /// write is dropped (acknowledged, cancelled or rejected and routed).
+    pub permit: BudgetPermit,
 }
 
 /// The converter's answer for one message.
 #[derive(Debug)]
-pub enum ConvertOutcome {
-    Ok(EncodedWrite),
+pub enum ConvertOutcome<P> {
+    Ok(EncodedWrite<P>),
     Failed {
         message: OwnedMessage,
         error: ConvertError,
-        budget_bytes: usize,
+        permit: BudgetPermit,
     },
 }
 
 /// Partition → converter pool: convert these, in order.
-#[derive(Message)]
-#[rtype(result = "Vec<ConvertOutcome>")]
-pub struct Convert {
-    pub messages: Vec<(OwnedMessage, usize)>,
+pub struct Convert<P> {
+    pub messages: Vec<(OwnedMessage, BudgetPermit)>,
+    _payload: std::marker::PhantomData<fn() -> P>,
 }
 
-/// Partition → writer: write these rows.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Write {
-    pub items: Vec<EncodedWrite>,
+impl<P> Convert<P> {
+    pub fn new(messages: Vec<(OwnedMessage, BudgetPermit)>) -> Self {
+        Convert {
+            messages,
+            _payload: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<P: 'static> Message for Convert<P> {
+    type Result = Vec<ConvertOutcome<P>>;
+}
+
+/// Partition → writer: write these rows (of one assignment, in offset
+/// order).
+pub struct Write<P> {
+    pub assignment: Assignment,
+    pub items: Vec<EncodedWrite<P>>,
     pub reply: Recipient<WriteOutcome>,
+}
+
+impl<P: 'static> Message for Write<P> {
+    type Result = ();
+}
+
+/// A row Tablestore rejected for its data: what the failure policy needs.
+#[derive(Debug)]
+pub struct RejectedWrite {
+    pub offset: i64,
+    pub source: OwnedMessage,
+    pub permit: BudgetPermit,
+    pub error: TablestoreError,
 }
 
 /// Writer → partition.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub enum WriteOutcome {
-    /// Acknowledged by Tablestore (budget already given back).
+    /// Acknowledged by Tablestore.
     Written { offsets: Vec<i64> },
-    /// Rejected permanently; the partition applies the failure policy.
-    Rejected {
-        item: Box<EncodedWrite>,
-        error: TablestoreError,
-    },
+    /// Rejected for its data; the partition applies the failure policy.
+    Rejected(Box<RejectedWrite>),
 }
 
-/// Dead-letter producer → partition: the error record of `offset` is
-/// acknowledged by Kafka.
+/// Supervisor → writer: forget every write of this assignment — drop the
+/// queued and retrying ones, abort requests in flight that carry any —
+/// and answer when done, so a revoked partition's rows cannot land after
+/// its next owner's.
 #[derive(Message)]
-#[rtype(result = "()")]
-pub struct DeadLettered {
+#[rtype(result = "usize")]
+pub struct Cancel {
+    pub assignment: Assignment,
+}
+
+/// A message that cannot be written: failed conversion, or rejected by
+/// Tablestore for its data. One path for both: the failure policy.
+#[derive(Debug)]
+pub struct BadRecord {
     pub offset: i64,
+    pub stage: Stage,
+    /// Bounded code for metrics and the error header.
+    pub code: String,
+    pub reason: String,
+    pub source: OwnedMessage,
+    pub permit: BudgetPermit,
+}
+
+impl BadRecord {
+    pub fn conversion(message: OwnedMessage, error: &ConvertError, permit: BudgetPermit) -> Self {
+        BadRecord {
+            offset: rdkafka::Message::offset(&message),
+            stage: Stage::Convert,
+            code: error.reason_code().to_owned(),
+            reason: error.to_string(),
+            source: message,
+            permit,
+        }
+    }
+
+    pub fn rejected(r: RejectedWrite) -> Self {
+        BadRecord {
+            offset: r.offset,
+            stage: Stage::Write,
+            code: r.error.code.clone(),
+            reason: format!("Tablestore rejected the row: {}", r.error),
+            source: r.source,
+            permit: r.permit,
+        }
+    }
+}
+
+/// How a drained partition ended.
+#[derive(Debug, Default)]
+pub struct DrainReport {
+    /// Set if the stop policy stopped it: its status stays FAILED.
+    pub failure: Option<Failure>,
 }
 
 /// Supervisor → partition: stop polling, finish in-flight work, store the
-/// commit point, then answer.
+/// commit point, then answer and stop.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Drain {
-    pub done: tokio::sync::oneshot::Sender<()>,
+    pub done: tokio::sync::oneshot::Sender<DrainReport>,
 }
 
-/// Partition → supervisor.
+/// Supervisor → partition: the drain timed out; stop now (in-flight
+/// dead-letter sends are dropped; the writer is told to cancel).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Abandon;
+
+/// Supervisor → partition: a message of this partition reached the
+/// consumer's main queue instead of the partition's own; rewind to it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Rewind {
+    pub offset: i64,
+}
+
+/// Partition → supervisor: the stop policy stopped the partition.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct PartitionFailed {
     pub tp: TopicPartition,
-    pub offset: i64,
-    pub reason: String,
+    pub failure: Failure,
 }

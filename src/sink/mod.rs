@@ -38,16 +38,19 @@
 //!    synchronously.
 
 pub mod budget;
-pub mod consumer;
-pub mod converter;
+pub mod convert_worker;
 pub mod dead_letter;
+pub mod destination;
+pub mod intake;
+pub mod lifecycle;
 pub mod messages;
 pub mod offsets;
 pub mod partition;
+pub mod payload;
+pub mod rebalance;
 pub mod resources;
 pub mod status;
 pub mod supervisor;
-pub mod target;
 pub mod writer;
 
 use std::sync::Arc;
@@ -56,8 +59,11 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use rdkafka::producer::{FutureProducer, Producer};
 
-use crate::config::Config;
-use crate::convert::Converter;
+use crate::config::{Config, Model};
+use crate::convert::{TimeseriesConverter, WideColumnConverter};
+use crate::tablestore::flatrows::TimeseriesRow;
+use crate::tablestore::RowChange;
+use payload::Payload;
 
 /// Runs the sink until SIGINT/SIGTERM, then drains, commits and returns.
 pub fn run(config: Config) -> anyhow::Result<()> {
@@ -82,40 +88,76 @@ pub async fn run_until(
     let config = Arc::new(config);
     crate::metrics::install(config.metrics.listen).context("starting the metrics endpoint")?;
     tokio::pin!(stop);
-    let destination = tokio::select! {
+    let started = tokio::select! {
         d = start_destination(&config) => d?,
         _ = &mut stop => {
             tracing::info!("stopped while starting");
             return Ok(());
         }
     };
-    let producer: FutureProducer = crate::kafka::producer_config(&config)
+    let result = match config.tablestore.model {
+        Model::WideColumn => {
+            let converter = WideColumnConverter::new(&config.wide_column)
+                .context("setting up the Wide Column conversion")?;
+            run_pipeline::<RowChange>(&config, converter, &started, stop).await
+        }
+        Model::Timeseries => {
+            let ts = config
+                .timeseries
+                .as_ref()
+                .context("tablestore.model = \"timeseries\" needs a [timeseries] section")?;
+            let converter =
+                TimeseriesConverter::new(ts).context("setting up the TimeSeries conversion")?;
+            run_pipeline::<TimeseriesRow>(&config, converter, &started, stop).await
+        }
+    };
+    if let Some(emulator) = started.destination.embedded {
+        emulator.stop().await;
+    }
+    result?;
+    tracing::info!("sink stopped cleanly");
+    Ok(())
+}
+
+/// Starts the actors for payload `P`, runs until `stop`, then drains.
+async fn run_pipeline<P: Payload>(
+    config: &Arc<Config>,
+    converter: P::Converter,
+    started: &Started,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let producer: FutureProducer = crate::kafka::producer_config(config)
+        .set(
+            "message.max.bytes",
+            started.record_limits.producer_bytes().to_string(),
+        )
         .create()
         .context("creating the Kafka producer")?;
-    let status = status::StatusReporter::new(&config, producer.clone());
-    if let Err(e) = status.publish_config(&config).await {
+    let status = status::StatusReporter::new(config, producer.clone());
+    if let Err(e) = status.publish_config(config).await {
         anyhow::bail!(
             "writing the configuration to config topic {:?}: {e}",
             config.config_topic()
         );
     }
-    let dead_letters = dead_letter::DeadLetters::new(&config, producer.clone());
+    let dead_letters =
+        dead_letter::DeadLetters::new(config, producer.clone(), started.record_limits);
     let budget = budget::Budget::new(config.writer.max_in_flight_bytes);
-    let converter = Arc::new(Converter::new(&config));
+    let converter = Arc::new(converter);
     let converters = SyncArbiter::start(config.writer.converter_threads, move || {
-        converter::ConverterActor {
+        convert_worker::ConvertWorker::<P> {
             converter: converter.clone(),
         }
     });
-    let writer = writer::Writer::new(
-        destination.client.clone(),
+    let writer = writer::Writer::<P>::new(
+        started.destination.client.clone(),
         config.tablestore.table.clone(),
         config.kafka.topic.clone(),
         config.writer.clone(),
         budget.clone(),
     )
     .start();
-    let supervisor = supervisor::Supervisor::new(
+    let supervisor = supervisor::Supervisor::<P>::new(
         config.clone(),
         converters,
         writer,
@@ -130,23 +172,29 @@ pub async fn run_until(
         .map_err(|e| anyhow::anyhow!(e))?;
     tracing::info!(connector = %config.connector.name, table = %config.tablestore.table, "sink running");
 
-    (&mut stop).await;
+    stop.await;
     tracing::info!("shutting down");
     let (tx, rx) = tokio::sync::oneshot::channel();
     supervisor.do_send(supervisor::Shutdown { done: tx });
     let _ = rx.await;
     let _ = producer.flush(std::time::Duration::from_secs(10));
-    if let Some(emulator) = destination.embedded {
-        emulator.stop().await;
-    }
-    tracing::info!("sink stopped cleanly");
     Ok(())
 }
 
+/// What startup found: where to write, and how large error records may be.
+struct Started {
+    destination: destination::Destination,
+    record_limits: dead_letter::RecordLimits,
+}
+
 /// Connects to (or starts) Tablestore and checks the table and topics.
-async fn start_destination(config: &Config) -> anyhow::Result<target::Destination> {
-    let destination = target::connect(config).await?;
+async fn start_destination(config: &Config) -> anyhow::Result<Started> {
+    let destination = destination::connect(config).await?;
     resources::ensure_table(&destination.client, config).await?;
     resources::ensure_topics(config).await?;
-    Ok(destination)
+    let record_limits = resources::record_limits(config).await?;
+    Ok(Started {
+        destination,
+        record_limits,
+    })
 }

@@ -1,48 +1,162 @@
-//! Which offsets of one partition are safe to commit.
+//! Which offsets of one partition are safe to commit, and what is still
+//! out: the partition's bookkeeping as a plain struct, tested without
+//! Kafka or actors.
 //!
-//! Offsets are registered when polled and completed when Tablestore (or
-//! the dead-letter topic) acknowledges them, in any order. The commit
-//! point is the lowest offset not yet completed: everything below it is
-//! done. This is the at-least-once rule: we never store an offset past a
-//! message that is still in flight.
+//! Offsets are registered when polled and acknowledged when Tablestore
+//! (or the dead-letter/error topic) acknowledges them, in any order. The
+//! commit point is the lowest offset not yet acknowledged: everything
+//! below it is done. This is the at-least-once rule: **the commit point
+//! never passes an offset that was neither written nor dead-lettered.**
+//!
+//! Two things make that hold beyond the happy path:
+//! * an offset can be outstanding more than once (a rewind delivers it
+//!   again while its first copy is still in flight), so pending offsets
+//!   are counted, not just remembered;
+//! * a message known to exist but not received through the partition's
+//!   own queue (it reached the consumer's main queue instead) is
+//!   *awaited*: the partition is rewound to it, and the commit point stays
+//!   at or below it until it is polled again.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]
 pub struct OffsetTracker {
-    /// Offsets polled but not yet acknowledged.
-    pending: BTreeSet<i64>,
+    /// Offsets polled and not yet acknowledged, with their copy count.
+    pending: BTreeMap<i64, u32>,
     /// One past the highest offset ever registered.
     next: Option<i64>,
+    /// The lowest offset that must still be polled (after a rewind).
+    awaiting: Option<i64>,
 }
 
 impl OffsetTracker {
     pub fn register(&mut self, offset: i64) {
-        self.pending.insert(offset);
+        *self.pending.entry(offset).or_insert(0) += 1;
         self.next = Some(self.next.map_or(offset + 1, |n| n.max(offset + 1)));
+        if self.awaiting.is_some_and(|a| offset <= a) {
+            self.awaiting = None;
+        }
     }
 
-    pub fn complete(&mut self, offset: i64) {
-        self.pending.remove(&offset);
+    /// One copy of `offset` was acknowledged. Returns false (and changes
+    /// nothing) if no copy was pending: a caller bug.
+    pub fn acknowledge(&mut self, offset: i64) -> bool {
+        match self.pending.get_mut(&offset) {
+            Some(n) if *n > 1 => *n -= 1,
+            Some(_) => {
+                self.pending.remove(&offset);
+            }
+            None => return false,
+        }
+        true
+    }
+
+    /// `offset` exists but was not received: hold the commit point at or
+    /// below it until it is registered again.
+    pub fn await_redelivery(&mut self, offset: i64) {
+        self.awaiting = Some(self.awaiting.map_or(offset, |a| a.min(offset)));
     }
 
     /// The next offset to consume after every acknowledged message: what
     /// the group may commit. `None` before anything was registered.
     pub fn commit_point(&self) -> Option<i64> {
-        match self.pending.first() {
-            Some(lowest) => Some(*lowest),
-            None => self.next,
+        [
+            self.pending.keys().next().copied(),
+            self.awaiting,
+            self.next,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Offsets polled and not yet acknowledged (copies counted).
+    pub fn unacknowledged(&self) -> usize {
+        self.pending.values().map(|&n| n as usize).sum()
+    }
+
+    /// The lowest offset polled and not yet acknowledged.
+    pub fn lowest_unacknowledged(&self) -> Option<i64> {
+        self.pending.keys().next().copied()
+    }
+}
+
+/// One partition's bookkeeping: the tracker, what was last stored for
+/// commit, and the work handed out that has not come back.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    offsets: OffsetTracker,
+    /// The commit point last handed to librdkafka (`store_offset`).
+    stored: Option<i64>,
+    /// Chunks being converted, rows in the writer, records on their way
+    /// to the dead-letter or error topic. A drain is complete at zero.
+    outstanding: usize,
+}
+
+impl Ledger {
+    pub fn polled(&mut self, offsets: impl IntoIterator<Item = i64>) {
+        for o in offsets {
+            self.offsets.register(o);
         }
     }
 
-    pub fn in_flight(&self) -> usize {
-        self.pending.len()
+    /// `n` pieces of work were handed to another actor.
+    pub fn handed_out(&mut self, n: usize) {
+        self.outstanding += n;
+    }
+
+    /// `n` pieces of work came back.
+    pub fn answered(&mut self, n: usize) {
+        debug_assert!(self.outstanding >= n, "answered more than was handed out");
+        self.outstanding = self.outstanding.saturating_sub(n);
+    }
+
+    /// Tablestore or Kafka acknowledged `offset`.
+    pub fn acknowledged(&mut self, offset: i64) {
+        let known = self.offsets.acknowledge(offset);
+        debug_assert!(known, "acknowledged offset {offset} was not pending");
+    }
+
+    /// `offset` was seen outside the partition's queue: the caller rewinds
+    /// the partition to it.
+    pub fn rewind(&mut self, offset: i64) {
+        self.offsets.await_redelivery(offset);
+    }
+
+    /// The commit point, if it differs from what was stored; marks it
+    /// stored. It normally only moves forward; after a rewind below the
+    /// stored point it moves back, which is safe (redelivery) where
+    /// keeping it would not be (loss).
+    pub fn take_commit_point(&mut self) -> Option<i64> {
+        let point = self.offsets.commit_point()?;
+        if self.stored == Some(point) {
+            return None;
+        }
+        self.stored = Some(point);
+        Some(point)
+    }
+
+    pub fn stored(&self) -> Option<i64> {
+        self.stored
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.outstanding == 0
+    }
+
+    pub fn outstanding(&self) -> usize {
+        self.outstanding
+    }
+
+    pub fn offsets(&self) -> &OffsetTracker {
+        &self.offsets
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn commit_point_waits_for_the_lowest_pending_offset() {
@@ -52,15 +166,16 @@ mod tests {
             t.register(o);
         }
         assert_eq!(t.commit_point(), Some(10));
-        t.complete(12);
-        t.complete(11);
+        assert!(t.acknowledge(12));
+        assert!(t.acknowledge(11));
         assert_eq!(t.commit_point(), Some(10), "10 is still in flight");
-        t.complete(10);
+        assert!(t.acknowledge(10));
         assert_eq!(t.commit_point(), Some(13));
-        t.complete(14);
-        t.complete(13);
+        assert!(t.acknowledge(14));
+        assert!(t.acknowledge(13));
         assert_eq!(t.commit_point(), Some(15));
-        assert_eq!(t.in_flight(), 0);
+        assert_eq!(t.unacknowledged(), 0);
+        assert!(!t.acknowledge(13), "nothing pending");
     }
 
     #[test]
@@ -68,9 +183,140 @@ mod tests {
         let mut t = OffsetTracker::default();
         t.register(3);
         t.register(7);
-        t.complete(3);
+        t.acknowledge(3);
         assert_eq!(t.commit_point(), Some(7));
-        t.complete(7);
+        t.acknowledge(7);
         assert_eq!(t.commit_point(), Some(8));
+    }
+
+    #[test]
+    fn a_rewind_holds_the_commit_point_until_the_offset_is_polled_again() {
+        let mut t = OffsetTracker::default();
+        for o in 5..10 {
+            t.register(o);
+        }
+        for o in 5..10 {
+            t.acknowledge(o);
+        }
+        t.await_redelivery(3);
+        assert_eq!(t.commit_point(), Some(3));
+        // Redelivered from 3 on; 5..10 come again while nothing else moves.
+        t.register(3);
+        t.register(4);
+        t.register(5);
+        assert_eq!(t.commit_point(), Some(3));
+        t.acknowledge(3);
+        t.acknowledge(4);
+        t.acknowledge(5);
+        assert_eq!(t.commit_point(), Some(10));
+    }
+
+    #[test]
+    fn a_copy_of_an_offset_in_flight_is_counted() {
+        let mut t = OffsetTracker::default();
+        t.register(1);
+        t.register(1);
+        t.acknowledge(1);
+        assert_eq!(t.commit_point(), Some(1), "one copy still out");
+        t.acknowledge(1);
+        assert_eq!(t.commit_point(), Some(2));
+    }
+
+    #[test]
+    fn the_ledger_stores_only_moves_and_goes_back_only_for_a_rewind() {
+        let mut l = Ledger::default();
+        assert_eq!(l.take_commit_point(), None);
+        l.polled(0..4);
+        assert_eq!(l.take_commit_point(), Some(0));
+        assert_eq!(l.take_commit_point(), None, "unchanged");
+        for o in 0..4 {
+            l.acknowledged(o);
+        }
+        assert_eq!(l.take_commit_point(), Some(4));
+        l.rewind(2);
+        assert_eq!(l.take_commit_point(), Some(2), "a rewind moves it back");
+    }
+
+    /// One step of a partition's life, as the actors would drive it.
+    #[derive(Clone, Debug)]
+    enum Step {
+        /// Poll the next `n` offsets (with a gap of `gap` before them).
+        Poll { n: u8, gap: u8 },
+        /// Acknowledge the `i`-th pending copy (written or dead-lettered).
+        Ack(u8),
+        /// A message of offset `lowest pending - back` was found on the
+        /// main queue: rewind to it (and poll again from there).
+        Stray(u8),
+        /// Store the commit point.
+        Store,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (1u8..20, 0u8..3).prop_map(|(n, gap)| Step::Poll { n, gap }),
+            any::<u8>().prop_map(Step::Ack),
+            (0u8..5).prop_map(Step::Stray),
+            Just(Step::Store),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the interleaving of polls, acknowledgements in any
+        /// order, rewinds and stores: what is stored never passes an
+        /// offset that was polled and not acknowledged (nor one awaited
+        /// after a rewind), and once everything is acknowledged the
+        /// commit point is one past the last offset.
+        #[test]
+        fn the_stored_point_never_passes_an_unacknowledged_offset(
+            steps in proptest::collection::vec(step(), 1..200)
+        ) {
+            let mut ledger = Ledger::default();
+            // Copies handed out and not acknowledged, in poll order.
+            let mut out: Vec<i64> = Vec::new();
+            let mut next = 0i64;
+            let mut awaiting: Option<i64> = None;
+            for s in steps {
+                match s.clone() {
+                    Step::Poll { n, gap } => {
+                        let start = match awaiting.take() {
+                            Some(a) => a,
+                            None => next + gap as i64,
+                        };
+                        let polled: Vec<i64> = (start..start + n as i64).collect();
+                        next = next.max(start + n as i64);
+                        ledger.polled(polled.iter().copied());
+                        out.extend(polled);
+                    }
+                    Step::Ack(i) if !out.is_empty() => {
+                        let o = out.remove(i as usize % out.len());
+                        ledger.acknowledged(o);
+                    }
+                    Step::Ack(_) => {}
+                    Step::Stray(back) => {
+                        let base = out.iter().min().copied().unwrap_or(next);
+                        let o = (base - back as i64).max(0);
+                        ledger.rewind(o);
+                        awaiting = Some(awaiting.map_or(o, |a| a.min(o)));
+                    }
+                    Step::Store => {
+                        ledger.take_commit_point();
+                    }
+                }
+                let floor = out.iter().copied().chain(awaiting).min();
+                let point = ledger.offsets().commit_point();
+                if let (Some(f), Some(p)) = (floor, point) {
+                    prop_assert!(p <= f, "commit point {} passes unacknowledged {}", p, f);
+                }
+                if matches!(s, Step::Store) {
+                    prop_assert_eq!(ledger.stored(), point);
+                }
+            }
+            for o in out.drain(..) {
+                ledger.acknowledged(o);
+            }
+            if awaiting.is_none() && next > 0 {
+                prop_assert_eq!(ledger.take_commit_point().or(ledger.stored()), Some(next));
+            }
+        }
     }
 }

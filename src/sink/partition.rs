@@ -1,99 +1,98 @@
-//! The partition-consumer actor: one per assigned partition. It reads the
-//! partition's own librdkafka queue, takes in-flight budget (pausing the
-//! partition while it waits), sends chunks to the converter pool in order,
-//! forwards converted rows to the writer, routes failures by policy, and
-//! stores the commit point as acknowledgements arrive.
-//!
-//! States: Running → (Failed | Draining). Failed (stop policy) keeps the
-//! partition paused at the bad message; its offset is never stored.
+//! The partition-consumer actor: one per assigned partition. It performs
+//! what its [`lifecycle`](super::lifecycle) state machine decides and
+//! keeps its [`Ledger`]; the logic of both lives there, tested without
+//! actors. Here: read the partition's queue ([`intake`](super::intake)),
+//! hand chunks to the converter pool (several at once, forwarded to the
+//! writer in order), hand bad records to the failure policy, and store the
+//! commit point as acknowledgements arrive.
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use actix::prelude::*;
-use futures::StreamExt;
 use rdkafka::consumer::Consumer;
-use rdkafka::error::KafkaResult;
 use rdkafka::message::{Message as _, OwnedMessage};
-use rdkafka::TopicPartitionList;
+use rdkafka::{Offset, TopicPartitionList};
 
-use super::budget::Budget;
-use super::consumer::{PartitionQueue, SinkConsumer};
-use super::converter::ConverterActor;
-use super::dead_letter::{DeadLetters, Stage};
+use super::budget::{Budget, BudgetPermit};
+use super::convert_worker::ConvertWorker;
+use super::dead_letter::DeadLetters;
+use super::intake::{intake, Intake, MESSAGE_OVERHEAD_BYTES};
+use super::lifecycle::{Effect, Event, Failure, PartitionState};
 use super::messages::*;
-use super::offsets::OffsetTracker;
+use super::offsets::Ledger;
+use super::payload::Payload;
+use super::rebalance::{PartitionQueue, SinkConsumer};
+use super::supervisor::{apply_policy, Verdict};
 use super::writer::Writer;
 use crate::config::FailurePolicy;
 use crate::metrics::names;
 
 /// Partitions paused for budget in this process (the gauge's value).
-pub static PAUSED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+pub static PAUSED: AtomicI64 = AtomicI64::new(0);
 
-/// Messages handed to the converter at once (at most).
-const MAX_CHUNK: usize = 500;
-/// Budget bytes counted per message on top of key and value.
-const MESSAGE_OVERHEAD_BYTES: usize = 128;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum State {
-    Running,
-    Failed,
-    Draining,
-}
-
-pub struct PartitionConsumer {
-    pub tp: TopicPartition,
-    pub consumer: Arc<SinkConsumer>,
-    /// Taken in `started` to build the message stream.
-    pub queue: Option<PartitionQueue>,
-    pub converter: Addr<ConverterActor>,
-    pub writer: Addr<Writer>,
-    pub supervisor: Recipient<PartitionFailed>,
-    pub dead_letters: DeadLetters,
+/// What every partition actor shares.
+pub struct PartitionDeps<P: Payload> {
+    pub converter: Addr<ConvertWorker<P>>,
+    pub writer: Addr<Writer<P>>,
     pub budget: Budget,
+    pub dead_letters: DeadLetters,
     pub policy: FailurePolicy,
-    tracker: OffsetTracker,
-    /// Last commit point stored in librdkafka.
-    stored: Option<i64>,
-    state: State,
-    /// Writes and error records sent but not yet acknowledged; a drain
-    /// waits for this to reach zero.
-    outstanding: usize,
-    stream: Option<SpawnHandle>,
-    drain_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
-    paused: bool,
 }
 
-impl PartitionConsumer {
-    #[allow(clippy::too_many_arguments)]
+pub struct PartitionConsumer<P: Payload> {
+    tp: TopicPartition,
+    assignment: Assignment,
+    consumer: Arc<SinkConsumer>,
+    deps: Arc<PartitionDeps<P>>,
+    supervisor: Recipient<PartitionFailed>,
+    /// Taken in `started` to build the intake stream.
+    queue: Option<PartitionQueue>,
+    state: PartitionState,
+    ledger: Ledger,
+    intake: Option<SpawnHandle>,
+    /// Chunks converted out of turn, by sequence number, until every
+    /// earlier chunk has been forwarded.
+    converted: BTreeMap<u64, Vec<ConvertOutcome<P>>>,
+    next_chunk: u64,
+    next_to_forward: u64,
+    /// Lowest offset this assignment was rewound to; strays above it are
+    /// covered by that rewind.
+    rewound_to: Option<i64>,
+    drain_waiters: Vec<tokio::sync::oneshot::Sender<DrainReport>>,
+    labels: [(&'static str, String); 2],
+}
+
+impl<P: Payload> PartitionConsumer<P> {
     pub fn new(
         tp: TopicPartition,
+        assignment: Assignment,
         consumer: Arc<SinkConsumer>,
         queue: PartitionQueue,
-        converter: Addr<ConverterActor>,
-        writer: Addr<Writer>,
+        deps: Arc<PartitionDeps<P>>,
         supervisor: Recipient<PartitionFailed>,
-        dead_letters: DeadLetters,
-        budget: Budget,
-        policy: FailurePolicy,
     ) -> Self {
+        let labels = [
+            ("topic", tp.topic.to_string()),
+            ("partition", tp.partition.to_string()),
+        ];
         PartitionConsumer {
             tp,
+            assignment,
             consumer,
-            queue: Some(queue),
-            converter,
-            writer,
+            deps,
             supervisor,
-            dead_letters,
-            budget,
-            policy,
-            tracker: OffsetTracker::default(),
-            stored: None,
-            state: State::Running,
-            outstanding: 0,
-            stream: None,
+            queue: Some(queue),
+            state: PartitionState::Assigned,
+            ledger: Ledger::default(),
+            intake: None,
+            converted: BTreeMap::new(),
+            next_chunk: 0,
+            next_to_forward: 0,
+            rewound_to: None,
             drain_waiters: Vec::new(),
-            paused: false,
+            labels,
         }
     }
 
@@ -103,263 +102,271 @@ impl PartitionConsumer {
         tpl
     }
 
-    fn set_paused(&mut self, paused: bool) {
-        if self.paused == paused {
-            return;
-        }
-        let result = if paused {
-            self.consumer.pause(&self.tpl())
-        } else {
-            self.consumer.resume(&self.tpl())
-        };
-        if let Err(e) = result {
-            tracing::debug!(partition = %self.tp, error = %e, paused, "pause/resume failed (partition no longer assigned?)");
-        }
-        self.paused = paused;
-        let delta = if paused { 1 } else { -1 };
-        let now = PAUSED.fetch_add(delta, std::sync::atomic::Ordering::AcqRel) + delta;
-        metrics::gauge!(names::PAUSED_PARTITIONS).set(now as f64);
-    }
-
-    fn stop_stream(&mut self, ctx: &mut Context<Self>) {
-        if let Some(handle) = self.stream.take() {
-            ctx.cancel_future(handle);
-        }
-    }
-
-    /// Stores the commit point if it moved. librdkafka's `store_offset(o)`
-    /// commits `o + 1`, so we store one below the next offset to read.
-    fn store_commit_point(&mut self) {
-        let Some(point) = self.tracker.commit_point() else {
-            return;
-        };
-        if self.stored.is_some_and(|s| s >= point) {
-            return;
-        }
-        match self
-            .consumer
-            .store_offset(&self.tp.topic, self.tp.partition, point - 1)
-        {
-            Ok(()) => {
-                self.stored = Some(point);
-                metrics::gauge!(names::COMMITTED_OFFSET, "topic" => self.tp.topic.to_string(), "partition" => self.tp.partition.to_string())
-                    .set(point as f64);
+    /// Applies `event` to the state machine and performs its effects.
+    fn transition(&mut self, event: Event, ctx: &mut Context<Self>) {
+        let was_paused = self.state.is_paused_for_budget();
+        let effects = match self.state.on(event) {
+            Ok(effects) => effects,
+            Err(e) => {
+                // A broken invariant: say so loudly, change nothing.
+                tracing::error!(partition = %self.tp, error = %e, "partition state machine");
+                debug_assert!(false, "{e}");
+                return;
             }
+        };
+        let now_paused = self.state.is_paused_for_budget();
+        if was_paused != now_paused {
+            let delta = if now_paused { 1 } else { -1 };
+            let n = PAUSED.fetch_add(delta, Ordering::AcqRel) + delta;
+            metrics::gauge!(names::PAUSED_PARTITIONS).set(n as f64);
+        }
+        for effect in effects {
+            self.perform(effect, ctx);
+        }
+    }
+
+    fn perform(&mut self, effect: Effect, ctx: &mut Context<Self>) {
+        match effect {
+            Effect::PauseFetch => {
+                if let Err(e) = self.consumer.pause(&self.tpl()) {
+                    tracing::debug!(partition = %self.tp, error = %e, "pause failed (no longer assigned?)");
+                }
+            }
+            Effect::ResumeFetch => {
+                if let Err(e) = self.consumer.resume(&self.tpl()) {
+                    tracing::debug!(partition = %self.tp, error = %e, "resume failed (no longer assigned?)");
+                }
+            }
+            Effect::StopIntake => {
+                if let Some(h) = self.intake.take() {
+                    ctx.cancel_future(h);
+                }
+            }
+            Effect::ReportFailed(failure) => {
+                tracing::error!(partition = %self.tp, offset = failure.offset, reason = %failure.reason, "partition stopped by the stop failure policy");
+                metrics::gauge!(names::PARTITION_FAILED, &self.labels).set(1.0);
+                self.supervisor.do_send(PartitionFailed {
+                    tp: self.tp.clone(),
+                    failure,
+                });
+            }
+            Effect::Finish => self.finish(ctx),
+        }
+    }
+
+    /// Stores the commit point, answers the drain, stops.
+    fn finish(&mut self, ctx: &mut Context<Self>) {
+        self.store_commit_point();
+        for w in self.drain_waiters.drain(..) {
+            let _ = w.send(DrainReport {
+                failure: self.state.failure().cloned(),
+            });
+        }
+        ctx.stop();
+    }
+
+    /// Hands the commit point to librdkafka if it moved (auto-commit
+    /// sends it on its interval; revoke and shutdown commit at once).
+    fn store_commit_point(&mut self) {
+        let Some(point) = self.ledger.take_commit_point() else {
+            return;
+        };
+        let mut tpl = TopicPartitionList::new();
+        let stored = tpl
+            .add_partition_offset(&self.tp.topic, self.tp.partition, Offset::Offset(point))
+            .and_then(|_| self.consumer.store_offsets(&tpl));
+        match stored {
+            Ok(()) => metrics::gauge!(names::COMMITTED_OFFSET, &self.labels).set(point as f64),
             Err(e) => tracing::debug!(partition = %self.tp, error = %e, "could not store offset"),
         }
     }
 
-    /// Re-sets this partition's gauges so they stay on the endpoint while
-    /// it is assigned (and vanish after it is revoked).
-    fn refresh_gauges(&self) {
-        let labels = [
-            ("topic", self.tp.topic.to_string()),
-            ("partition", self.tp.partition.to_string()),
-        ];
-        if let Some(point) = self.stored {
-            metrics::gauge!(names::COMMITTED_OFFSET, &labels).set(point as f64);
-        }
-        metrics::gauge!(names::PARTITION_FAILED, &labels).set(if self.state == State::Failed {
-            1.0
-        } else {
-            0.0
-        });
-    }
-
+    /// After every answer: store progress; finish a drain that is done.
     fn settle(&mut self, ctx: &mut Context<Self>) {
         self.store_commit_point();
-        if self.outstanding == 0 && self.state != State::Running {
-            for w in self.drain_waiters.drain(..) {
-                let _ = w.send(());
-            }
-            if self.state == State::Draining {
-                ctx.stop();
-            }
+        if matches!(self.state, PartitionState::Draining { .. }) && self.ledger.is_idle() {
+            self.transition(Event::Drained, ctx);
         }
     }
 
-    fn on_chunk(&mut self, chunk: Vec<KafkaResult<OwnedMessage>>, ctx: &mut Context<Self>) {
-        let mut messages = Vec::with_capacity(chunk.len());
-        for m in chunk {
-            match m {
-                Ok(m) => messages.push(m),
-                Err(e) => tracing::warn!(partition = %self.tp, error = %e, "Kafka consumer error"),
-            }
-        }
-        if messages.is_empty() || self.state != State::Running {
-            return;
-        }
-        let sized: Vec<(OwnedMessage, usize)> = messages
+    fn on_chunk(
+        &mut self,
+        messages: Vec<(OwnedMessage, usize)>,
+        mut permit: BudgetPermit,
+        ctx: &mut Context<Self>,
+    ) {
+        self.deps.budget.report();
+        let count = messages.len();
+        let bytes: usize = messages.iter().map(|(_, b)| b).sum();
+        let topic = self.labels[0].1.clone();
+        metrics::counter!(names::MESSAGES_CONSUMED, "topic" => topic.clone())
+            .increment(count as u64);
+        metrics::counter!(names::BYTES_CONSUMED, "topic" => topic)
+            .increment((bytes - count * MESSAGE_OVERHEAD_BYTES) as u64);
+        self.ledger.polled(messages.iter().map(|(m, _)| m.offset()));
+        let items: Vec<(OwnedMessage, BudgetPermit)> = messages
             .into_iter()
-            .map(|m| {
-                let size = m.key().map_or(0, <[u8]>::len)
-                    + m.payload().map_or(0, <[u8]>::len)
-                    + MESSAGE_OVERHEAD_BYTES;
-                (m, size)
+            .map(|(m, size)| {
+                let share = permit.split(size);
+                (m, share)
             })
             .collect();
-        let total: usize = sized.iter().map(|(_, s)| s).sum();
-        let topic = self.tp.topic.to_string();
-        metrics::counter!(names::MESSAGES_CONSUMED, "topic" => topic.clone())
-            .increment(sized.len() as u64);
-        metrics::counter!(names::BYTES_CONSUMED, "topic" => topic)
-            .increment((total - sized.len() * MESSAGE_OVERHEAD_BYTES) as u64);
-        for (m, _) in &sized {
-            self.tracker.register(m.offset());
-        }
-        // The chunk goes to the converter only once its bytes are held:
-        // `send` enqueues at once, and its rows could be written (and their
-        // bytes given back) before a later take.
-        if self.budget.try_take(total) {
-            self.convert(sized, ctx);
-        } else {
-            self.set_paused(true);
-            let budget = self.budget.clone();
-            ctx.wait(
-                async move { budget.take(total).await }
-                    .into_actor(self)
-                    .map(move |_, act, ctx| {
-                        act.set_paused(false);
-                        act.convert(sized, ctx);
-                    }),
-            );
+        // A chunk larger than the whole budget held less than its size:
+        // its last messages carry smaller (or empty) shares.
+        drop(permit);
+        let seq = self.next_chunk;
+        self.next_chunk += 1;
+        self.ledger.handed_out(1);
+        let convert = self.deps.converter.send(Convert::<P>::new(items));
+        ctx.spawn(convert.into_actor(self).map(move |result, act, ctx| {
+            act.ledger.answered(1);
+            match result {
+                Ok(outcomes) => {
+                    act.converted.insert(seq, outcomes);
+                    act.forward_in_order(ctx);
+                }
+                Err(e) => {
+                    // The converter pool is gone: the process is stopping.
+                    // The chunk's offsets stay unacknowledged.
+                    let offset = act.ledger.offsets().lowest_unacknowledged().unwrap_or(0);
+                    act.transition(
+                        Event::Stop(Failure {
+                            offset,
+                            reason: format!("converter unavailable: {e}"),
+                        }),
+                        ctx,
+                    );
+                }
+            }
+            act.settle(ctx);
+        }));
+    }
+
+    /// Forwards converted chunks whose turn it is.
+    fn forward_in_order(&mut self, ctx: &mut Context<Self>) {
+        while let Some(outcomes) = self.converted.remove(&self.next_to_forward) {
+            self.next_to_forward += 1;
+            self.forward(outcomes, ctx);
         }
     }
 
-    /// Converts a chunk whose budget is held, then hands the rows on.
-    fn convert(&mut self, messages: Vec<(OwnedMessage, usize)>, ctx: &mut Context<Self>) {
-        let convert = self.converter.send(Convert { messages });
-        ctx.wait(
-            convert
-                .into_actor(self)
-                .map(|result, act, ctx| match result {
-                    Ok(outcomes) => act.on_converted(outcomes, ctx),
-                    Err(e) => {
-                        // The converter pool is gone: the process is shutting down.
-                        tracing::error!(partition = %act.tp, error = %e, "converter unavailable");
-                        act.fail(-1, format!("converter unavailable: {e}"), ctx);
-                    }
-                }),
-        );
-    }
-
-    fn on_converted(&mut self, outcomes: Vec<ConvertOutcome>, ctx: &mut Context<Self>) {
+    fn forward(&mut self, outcomes: Vec<ConvertOutcome<P>>, ctx: &mut Context<Self>) {
         let mut writes = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
-            if self.state == State::Failed {
-                // Stop policy: nothing after the bad message is written.
-                let bytes = match &outcome {
-                    ConvertOutcome::Ok(w) => w.budget_bytes,
-                    ConvertOutcome::Failed { budget_bytes, .. } => *budget_bytes,
-                };
-                self.budget.give(bytes);
-                continue;
+            // Failed: nothing after the bad record is written. Draining:
+            // converted rows are left to the next owner (they are not
+            // acknowledged, so the commit point stays below them).
+            if !self.state.accepts_records() {
+                break;
             }
             match outcome {
                 ConvertOutcome::Ok(w) => writes.push(w),
                 ConvertOutcome::Failed {
                     message,
                     error,
-                    budget_bytes,
+                    permit,
                 } => {
-                    let topic = self.tp.topic.to_string();
-                    metrics::counter!(names::DEAD_LETTER_RECORDS, "topic" => topic, "reason" => error.reason_code()).increment(1);
-                    tracing::warn!(partition = %self.tp, offset = message.offset(), reason = error.reason_code(), error = %error, "message cannot be converted");
-                    match self.policy {
-                        FailurePolicy::Continue => self.route_to(
-                            Stage::Convert,
-                            message,
-                            error.reason_code().to_owned(),
-                            error.to_string(),
-                            budget_bytes,
-                            ctx,
-                        ),
-                        FailurePolicy::Stop => {
-                            self.budget.give(budget_bytes);
-                            self.fail(message.offset(), format!("conversion failed: {error}"), ctx);
-                        }
-                    }
+                    metrics::counter!(names::DEAD_LETTER_RECORDS, "topic" => self.labels[0].1.clone(), "reason" => error.reason_code()).increment(1);
+                    self.on_bad_record(BadRecord::conversion(message, &error, permit), ctx);
                 }
             }
         }
         if !writes.is_empty() {
-            self.outstanding += writes.len();
-            self.writer.do_send(Write {
+            self.ledger.handed_out(writes.len());
+            self.deps.writer.do_send(Write {
+                assignment: self.assignment,
                 items: writes,
                 reply: ctx.address().recipient(),
             });
         }
     }
 
-    /// Sends the original message to the dead-letter or error topic; the
-    /// offset completes (and the budget is given back) when Kafka acks.
-    fn route_to(
-        &mut self,
-        stage: Stage,
-        message: OwnedMessage,
-        code: String,
-        reason: String,
-        budget_bytes: usize,
-        ctx: &mut Context<Self>,
-    ) {
-        self.outstanding += 1;
-        let dead_letters = self.dead_letters.clone();
-        let budget = self.budget.clone();
-        let me = ctx.address();
-        actix::spawn(async move {
-            dead_letters.send(stage, &message, &code, &reason).await;
-            budget.give(budget_bytes);
-            me.do_send(DeadLettered {
-                offset: message.offset(),
-            });
-        });
+    /// The one path of every bad record: the failure policy decides.
+    fn on_bad_record(&mut self, bad: BadRecord, ctx: &mut Context<Self>) {
+        let offset = bad.offset;
+        match apply_policy(self.deps.policy, &self.deps.dead_letters, bad) {
+            Verdict::DeadLetter(sent) => {
+                self.ledger.handed_out(1);
+                // Spawned in this actor's context: abandoned with it.
+                ctx.spawn(sent.into_actor(self).map(move |(), act, ctx| {
+                    act.ledger.answered(1);
+                    act.ledger.acknowledged(offset);
+                    act.settle(ctx);
+                }));
+            }
+            Verdict::Stop(failure) => self.transition(Event::Stop(failure), ctx),
+        }
     }
 
-    fn fail(&mut self, offset: i64, reason: String, ctx: &mut Context<Self>) {
-        if self.state == State::Failed {
-            return;
+    fn rewind(&mut self, offset: i64, ctx: &mut Context<Self>) {
+        if self.rewound_to.is_some_and(|r| r <= offset) {
+            return; // that rewind redelivers this one too
         }
-        tracing::error!(partition = %self.tp, offset, reason = %reason, "partition stopped by the stop failure policy");
-        self.state = State::Failed;
-        self.stop_stream(ctx);
-        self.set_paused(true);
-        metrics::gauge!(names::PARTITION_FAILED, "topic" => self.tp.topic.to_string(), "partition" => self.tp.partition.to_string()).set(1.0);
-        self.supervisor.do_send(PartitionFailed {
-            tp: self.tp.clone(),
-            offset,
-            reason,
-        });
+        self.rewound_to = Some(offset);
+        self.ledger.rewind(offset);
+        tracing::warn!(partition = %self.tp, offset, "rewinding the partition to a message that reached the main queue");
+        if let Err(e) = self.consumer.seek(
+            &self.tp.topic,
+            self.tp.partition,
+            Offset::Offset(offset),
+            std::time::Duration::from_secs(10),
+        ) {
+            self.transition(
+                Event::Stop(Failure {
+                    offset,
+                    reason: format!("cannot rewind to a message that reached the main queue: {e}"),
+                }),
+                ctx,
+            );
+        }
+        self.store_commit_point();
+    }
+
+    /// Re-sets this partition's gauges so they stay on the endpoint while
+    /// it is assigned (and vanish after it is revoked).
+    fn refresh_gauges(&self) {
+        if let Some(point) = self.ledger.stored() {
+            metrics::gauge!(names::COMMITTED_OFFSET, &self.labels).set(point as f64);
+        }
+        let failed = matches!(self.state, PartitionState::Failed(_));
+        metrics::gauge!(names::PARTITION_FAILED, &self.labels).set(if failed { 1.0 } else { 0.0 });
     }
 }
 
-impl Actor for PartitionConsumer {
+impl<P: Payload> Actor for PartitionConsumer<P> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         let queue = self.queue.take().expect("queue is set at creation");
-        // Own the queue inside the stream; detach each message so it can
-        // cross to the converter threads.
-        let stream = futures::stream::unfold(queue, |queue| async move {
-            let item = queue.recv().await.map(|m| m.detach());
-            Some((item, queue))
-        })
-        .ready_chunks(MAX_CHUNK);
-        self.stream = Some(ctx.add_stream(stream));
+        let stream = intake(queue, self.deps.budget.clone(), self.tp.to_string());
+        self.intake = Some(ctx.add_stream(stream));
         ctx.run_interval(crate::metrics::REFRESH, |act, _| act.refresh_gauges());
+        self.transition(Event::Started, ctx);
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        if self.paused {
-            PAUSED.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        if self.state.is_paused_for_budget() {
+            PAUSED.fetch_sub(1, Ordering::AcqRel);
         }
-        // This partition's gauges are no longer refreshed, so the exporter
-        // drops their series after `metrics::GAUGE_IDLE_TIMEOUT`.
+        // This process no longer speaks for the partition; the series
+        // expire after `metrics::GAUGE_IDLE_TIMEOUT`.
+        metrics::gauge!(names::PARTITION_FAILED, &self.labels).set(0.0);
     }
 }
 
-impl StreamHandler<Vec<KafkaResult<OwnedMessage>>> for PartitionConsumer {
-    fn handle(&mut self, chunk: Vec<KafkaResult<OwnedMessage>>, ctx: &mut Context<Self>) {
-        self.on_chunk(chunk, ctx);
+impl<P: Payload> StreamHandler<Intake> for PartitionConsumer<P> {
+    fn handle(&mut self, item: Intake, ctx: &mut Context<Self>) {
+        match item {
+            Intake::Waiting => self.transition(Event::BudgetWait, ctx),
+            Intake::Chunk { messages, permit } => {
+                if self.state.is_paused_for_budget() {
+                    self.transition(Event::BudgetGranted, ctx);
+                }
+                if self.state.accepts_records() {
+                    self.on_chunk(messages, permit, ctx);
+                }
+            }
+        }
     }
 
     fn finished(&mut self, _: &mut Context<Self>) {
@@ -368,66 +375,54 @@ impl StreamHandler<Vec<KafkaResult<OwnedMessage>>> for PartitionConsumer {
     }
 }
 
-impl Handler<WriteOutcome> for PartitionConsumer {
+impl<P: Payload> Handler<WriteOutcome> for PartitionConsumer<P> {
     type Result = ();
 
     fn handle(&mut self, msg: WriteOutcome, ctx: &mut Context<Self>) {
         match msg {
             WriteOutcome::Written { offsets } => {
-                self.outstanding -= offsets.len();
+                self.ledger.answered(offsets.len());
                 for o in offsets {
-                    self.tracker.complete(o);
+                    self.ledger.acknowledged(o);
                 }
             }
-            WriteOutcome::Rejected { item, error } => {
-                self.outstanding -= 1;
-                metrics::counter!(names::ERROR_RECORDS, "topic" => self.tp.topic.to_string(), "code" => error.code.clone()).increment(1);
-                match self.policy {
-                    FailurePolicy::Continue => {
-                        let item = *item;
-                        self.route_to(
-                            Stage::Write,
-                            item.source,
-                            error.code.clone(),
-                            error.to_string(),
-                            item.budget_bytes,
-                            ctx,
-                        );
-                    }
-                    FailurePolicy::Stop => {
-                        self.budget.give(item.budget_bytes);
-                        self.fail(
-                            item.offset,
-                            format!("Tablestore rejected the row: {error}"),
-                            ctx,
-                        );
-                    }
-                }
+            WriteOutcome::Rejected(rejected) => {
+                self.ledger.answered(1);
+                metrics::counter!(names::ERROR_RECORDS, "topic" => self.labels[0].1.clone(), "code" => rejected.error.code.clone()).increment(1);
+                self.on_bad_record(BadRecord::rejected(*rejected), ctx);
             }
         }
         self.settle(ctx);
     }
 }
 
-impl Handler<DeadLettered> for PartitionConsumer {
-    type Result = ();
-
-    fn handle(&mut self, msg: DeadLettered, ctx: &mut Context<Self>) {
-        self.outstanding -= 1;
-        self.tracker.complete(msg.offset);
-        self.settle(ctx);
-    }
-}
-
-impl Handler<Drain> for PartitionConsumer {
+impl<P: Payload> Handler<Drain> for PartitionConsumer<P> {
     type Result = ();
 
     fn handle(&mut self, msg: Drain, ctx: &mut Context<Self>) {
-        self.stop_stream(ctx);
-        if self.state == State::Running {
-            self.state = State::Draining;
-        }
         self.drain_waiters.push(msg.done);
+        self.transition(Event::Revoke, ctx);
         self.settle(ctx);
+    }
+}
+
+impl<P: Payload> Handler<Abandon> for PartitionConsumer<P> {
+    type Result = ();
+
+    fn handle(&mut self, _: Abandon, ctx: &mut Context<Self>) {
+        tracing::warn!(partition = %self.tp, outstanding = self.ledger.outstanding(), "drain timed out; abandoning in-flight work");
+        self.transition(Event::Revoke, ctx);
+        self.store_commit_point();
+        // Spawned dead-letter sends and conversions are dropped with the
+        // context; their offsets were never stored.
+        ctx.stop();
+    }
+}
+
+impl<P: Payload> Handler<Rewind> for PartitionConsumer<P> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Rewind, ctx: &mut Context<Self>) {
+        self.rewind(msg.offset, ctx);
     }
 }

@@ -182,6 +182,46 @@ pub async fn ensure_topics(config: &Config) -> anyhow::Result<()> {
     }
 }
 
+/// The dead-letter and error topics' `max.message.bytes`, where the
+/// broker reports it (many report only what was set explicitly); the
+/// error-record producer is sized from it.
+pub async fn record_limits(
+    config: &Config,
+) -> anyhow::Result<crate::sink::dead_letter::RecordLimits> {
+    let admin = admin(config)?;
+    let mut limits = [None, None];
+    for (i, topic) in [config.dead_letter_topic(), config.error_topic()]
+        .iter()
+        .enumerate()
+    {
+        if i == 1 && config.error_topic() == config.dead_letter_topic() {
+            limits[1] = limits[0];
+            break;
+        }
+        let described = admin
+            .describe_configs(
+                &[ResourceSpecifier::Topic(topic)],
+                &AdminOptions::new().request_timeout(Some(Duration::from_secs(15))),
+            )
+            .await;
+        limits[i] = match described {
+            Ok(d) => d
+                .into_iter()
+                .next()
+                .and_then(Result::ok)
+                .and_then(|r| r.get("max.message.bytes").and_then(|e| e.value.clone()))
+                .and_then(|v| v.parse::<usize>().ok()),
+            Err(e) => {
+                tracing::warn!(topic = %topic, error = %e, "cannot read the topic's max.message.bytes; assuming Kafka's default");
+                None
+            }
+        };
+    }
+    Ok(crate::sink::dead_letter::RecordLimits::from_topics(
+        limits[0], limits[1],
+    ))
+}
+
 /// How long startup keeps retrying a throttled or unavailable Tablestore.
 const STARTUP_RETRY_DEADLINE: Duration = Duration::from_secs(120);
 

@@ -12,14 +12,36 @@ use serde::{Deserialize, Serialize};
 use super::messages::TopicPartition;
 use crate::config::Config;
 
+/// A partition's state as the status topic says it.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StatusState {
+    /// Assigned to `worker` and consuming.
+    Running,
+    /// Stopped by the `stop` failure policy at `offset` for `reason`; stays
+    /// FAILED across rebalances (each owner stops at the same record).
+    Failed,
+    /// Given up by `worker` (rebalance or shutdown).
+    Revoked,
+}
+
+impl StatusState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusState::Running => "RUNNING",
+            StatusState::Failed => "FAILED",
+            StatusState::Revoked => "REVOKED",
+        }
+    }
+}
+
 /// One record of the status topic.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PartitionStatus {
     pub connector: String,
     pub topic: String,
     pub partition: i32,
-    /// RUNNING, FAILED or REVOKED.
-    pub state: String,
+    pub state: StatusState,
     /// Why a partition FAILED.
     #[serde(default)]
     pub reason: Option<String>,
@@ -60,7 +82,7 @@ impl StatusReporter {
     pub fn report(
         &self,
         tp: &TopicPartition,
-        state: &str,
+        state: StatusState,
         reason: Option<String>,
         offset: Option<i64>,
     ) {
@@ -68,7 +90,7 @@ impl StatusReporter {
             connector: self.connector.to_string(),
             topic: tp.topic.to_string(),
             partition: tp.partition,
-            state: state.into(),
+            state,
             reason,
             offset,
             worker: self.worker.to_string(),

@@ -1,26 +1,68 @@
-//! The supervisor: owns the consumers and one partition-consumer actor per
-//! assigned partition, applies the failure policy's consequences (status
-//! FAILED, the partition stays paused while every other partition goes
-//! on), drains partitions on revoke and shutdown, and reports every state
-//! change to the status topic.
+//! The supervisor: owns the consumers and one partition actor per
+//! assigned partition; applies the failure policy ([`apply_policy`]: the
+//! one place a bad record's fate is decided); drains partitions on revoke
+//! and shutdown, cancelling in the writer whatever did not drain in time;
+//! rewinds a partition whose message strayed to the main queue; and
+//! reports every state change to the status topic.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 
 use super::budget::Budget;
-use super::consumer::{Assigned, ConsumerHandle, Revoked};
-use super::converter::ConverterActor;
+use super::convert_worker::ConvertWorker;
 use super::dead_letter::DeadLetters;
-use super::messages::{Drain, PartitionFailed, TopicPartition};
-use super::partition::PartitionConsumer;
-use super::status::StatusReporter;
+use super::lifecycle::Failure;
+use super::messages::{
+    Abandon, Assignment, BadRecord, Cancel, Drain, DrainReport, PartitionFailed, Rewind,
+    TopicPartition,
+};
+use super::partition::{PartitionConsumer, PartitionDeps};
+use super::payload::Payload;
+use super::rebalance::{Assigned, Bridge, ConsumerHandle, Revoked, Stray};
+use super::status::{StatusReporter, StatusState};
 use super::writer::Writer;
-use crate::config::Config;
+use crate::config::{Config, FailurePolicy};
 use crate::metrics::names;
+
+/// Time a revoke allows, after the drain timeout, for cancelling in the
+/// writer what did not drain.
+pub const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
+/// What the failure policy does with a bad record.
+pub enum Verdict {
+    /// `continue`: send it to the dead-letter (conversion) or error
+    /// (write) topic; the future resolves once Kafka acknowledged it. It
+    /// holds the record's budget permit until then.
+    DeadLetter(Pin<Box<dyn Future<Output = ()> + 'static>>),
+    /// `stop`: the partition stops at this record.
+    Stop(Failure),
+}
+
+/// Applies `policy` to `bad`: the one path every bad record takes.
+pub fn apply_policy(policy: FailurePolicy, dead_letters: &DeadLetters, bad: BadRecord) -> Verdict {
+    tracing::warn!(topic = rdkafka::Message::topic(&bad.source), offset = bad.offset, stage = bad.stage.as_str(), code = %bad.code, reason = %bad.reason, policy = ?policy, "message cannot be written");
+    match policy {
+        FailurePolicy::Continue => {
+            let dead_letters = dead_letters.clone();
+            Verdict::DeadLetter(Box::pin(async move {
+                dead_letters
+                    .send(bad.stage, &bad.source, &bad.code, &bad.reason)
+                    .await;
+                // The permit goes back with the record, now acknowledged.
+                drop(bad.permit);
+            }))
+        }
+        FailurePolicy::Stop => Verdict::Stop(Failure {
+            offset: bad.offset,
+            reason: bad.reason,
+        }),
+    }
+}
 
 /// Starts the consumers (after the supervisor itself is running, because
 /// their callbacks need its address).
@@ -35,35 +77,44 @@ pub struct Shutdown {
     pub done: tokio::sync::oneshot::Sender<()>,
 }
 
-pub struct Supervisor {
-    pub config: Arc<Config>,
-    pub converter: Addr<ConverterActor>,
-    pub writer: Addr<Writer>,
-    pub budget: Budget,
-    pub dead_letters: DeadLetters,
-    pub status: StatusReporter,
-    consumers: Vec<ConsumerHandle>,
-    partitions: HashMap<TopicPartition, (usize, Addr<PartitionConsumer>)>,
+struct Owned<P: Payload> {
+    consumer: usize,
+    assignment: Assignment,
+    addr: Addr<PartitionConsumer<P>>,
 }
 
-impl Supervisor {
+pub struct Supervisor<P: Payload> {
+    config: Arc<Config>,
+    deps: Arc<PartitionDeps<P>>,
+    status: StatusReporter,
+    consumers: Vec<ConsumerHandle>,
+    partitions: HashMap<TopicPartition, Owned<P>>,
+    next_assignment: u64,
+}
+
+impl<P: Payload> Supervisor<P> {
     pub fn new(
         config: Arc<Config>,
-        converter: Addr<ConverterActor>,
-        writer: Addr<Writer>,
+        converter: Addr<ConvertWorker<P>>,
+        writer: Addr<Writer<P>>,
         budget: Budget,
         dead_letters: DeadLetters,
         status: StatusReporter,
     ) -> Self {
+        let policy = config.kafka.failure_policy;
         Supervisor {
             config,
-            converter,
-            writer,
-            budget,
-            dead_letters,
+            deps: Arc::new(PartitionDeps {
+                converter,
+                writer,
+                budget,
+                dead_letters,
+                policy,
+            }),
             status,
             consumers: Vec::new(),
             partitions: HashMap::new(),
+            next_assignment: 0,
         }
     }
 
@@ -71,45 +122,68 @@ impl Supervisor {
         Duration::from_millis(self.config.kafka.drain_timeout_ms() as u64)
     }
 
-    /// Drains `tps`, waiting at most the drain timeout, then stops them.
-    fn drain(
-        &mut self,
-        tps: Vec<TopicPartition>,
-        state: &'static str,
-    ) -> impl Future<Output = ()> + 'static {
+    /// Drains `tps`, waiting at most the drain timeout; what has not
+    /// drained by then is abandoned and its writes cancelled in the
+    /// writer. Resolves when all of that is done.
+    fn drain(&mut self, tps: Vec<TopicPartition>) -> impl Future<Output = ()> + 'static {
         let mut waits = Vec::new();
         for tp in tps {
-            if let Some((_, addr)) = self.partitions.remove(&tp) {
+            if let Some(owned) = self.partitions.remove(&tp) {
                 let (tx, rx) = tokio::sync::oneshot::channel();
-                addr.do_send(Drain { done: tx });
-                self.status.report(&tp, state, None, None);
-                waits.push(rx);
+                owned.addr.do_send(Drain { done: tx });
+                waits.push((tp, owned, rx));
             }
         }
         metrics::gauge!(names::ASSIGNED_PARTITIONS).set(self.partitions.len() as f64);
         let timeout = self.drain_timeout();
+        let writer = self.deps.writer.clone();
+        let status = self.status.clone();
         async move {
-            if tokio::time::timeout(timeout, futures::future::join_all(waits))
-                .await
-                .is_err()
-            {
+            let deadline = tokio::time::Instant::now() + timeout;
+            let mut late = 0usize;
+            for (tp, owned, rx) in waits {
+                let report = match tokio::time::timeout_at(deadline, rx).await {
+                    Ok(Ok(report)) => report,
+                    // Timed out (or the actor is gone): stop it now.
+                    _ => {
+                        late += 1;
+                        owned.addr.do_send(Abandon);
+                        DrainReport::default()
+                    }
+                };
+                // Also for a clean drain: the writer forgets the assignment.
+                let _ = tokio::time::timeout(
+                    CANCEL_GRACE,
+                    writer.send(Cancel {
+                        assignment: owned.assignment,
+                    }),
+                )
+                .await;
+                if report.failure.is_none() {
+                    // A FAILED partition stays FAILED: its next owner
+                    // stops at the same record and says so again.
+                    status.report(&tp, StatusState::Revoked, None, None);
+                }
+            }
+            if late > 0 {
                 tracing::warn!(
+                    partitions = late,
                     timeout_ms = timeout.as_millis() as u64,
-                    "drain timed out; unacknowledged messages will be consumed again"
+                    "drain timed out; their unacknowledged writes were cancelled and will be consumed again by the next owner"
                 );
             }
         }
     }
 }
 
-impl Actor for Supervisor {
+impl<P: Payload> Actor for Supervisor<P> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         // Process-wide gauges, re-set so they never go idle.
         ctx.run_interval(crate::metrics::REFRESH, |act, _| {
             metrics::gauge!(names::ASSIGNED_PARTITIONS).set(act.partitions.len() as f64);
-            metrics::gauge!(names::IN_FLIGHT_BYTES).set(act.budget.in_use() as f64);
+            metrics::gauge!(names::IN_FLIGHT_BYTES).set(act.deps.budget.in_use() as f64);
             let paused = super::partition::PAUSED.load(std::sync::atomic::Ordering::Acquire);
             metrics::gauge!(names::PAUSED_PARTITIONS).set(paused as f64);
             metrics::gauge!(names::BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
@@ -117,18 +191,19 @@ impl Actor for Supervisor {
     }
 }
 
-impl Handler<Start> for Supervisor {
+impl<P: Payload> Handler<Start> for Supervisor<P> {
     type Result = Result<(), String>;
 
     fn handle(&mut self, _: Start, ctx: &mut Context<Self>) -> Self::Result {
         for index in 0..self.config.kafka.consumer_concurrency as usize {
-            let handle = ConsumerHandle::start(
-                &self.config,
-                index,
-                ctx.address().recipient(),
-                ctx.address().recipient(),
-            )
-            .map_err(|e| format!("creating Kafka consumer {index}: {e}"))?;
+            let me = ctx.address();
+            let bridge = Bridge {
+                assigned: me.clone().recipient(),
+                revoked: me.clone().recipient(),
+                stray: me.recipient(),
+            };
+            let handle = ConsumerHandle::start(&self.config, index, bridge)
+                .map_err(|e| format!("creating Kafka consumer {index}: {e}"))?;
             self.consumers.push(handle);
         }
         tracing::info!(
@@ -141,40 +216,48 @@ impl Handler<Start> for Supervisor {
     }
 }
 
-impl Handler<Assigned> for Supervisor {
+impl<P: Payload> Handler<Assigned> for Supervisor<P> {
     type Result = ();
 
     fn handle(&mut self, msg: Assigned, ctx: &mut Context<Self>) {
         let Some(handle) = self.consumers.get(msg.consumer) else {
+            let _ = msg.done.send(());
             return;
         };
-        tracing::info!(partition = %msg.tp, consumer = msg.consumer, "partition assigned");
-        let actor = PartitionConsumer::new(
-            msg.tp.clone(),
-            handle.consumer.clone(),
-            msg.queue,
-            self.converter.clone(),
-            self.writer.clone(),
-            ctx.address().recipient(),
-            self.dead_letters.clone(),
-            self.budget.clone(),
-            self.config.kafka.failure_policy,
-        )
-        .start();
-        if let Some((_, old)) = self
-            .partitions
-            .insert(msg.tp.clone(), (msg.consumer, actor))
-        {
-            // A stale actor for the same partition (missed revoke): stop it.
-            let (tx, _rx) = tokio::sync::oneshot::channel();
-            old.do_send(Drain { done: tx });
+        let consumer = handle.consumer.clone();
+        for (tp, queue) in msg.partitions {
+            self.next_assignment += 1;
+            let assignment = Assignment(self.next_assignment);
+            tracing::info!(partition = %tp, consumer = msg.consumer, "partition assigned");
+            let addr = PartitionConsumer::new(
+                tp.clone(),
+                assignment,
+                consumer.clone(),
+                queue,
+                self.deps.clone(),
+                ctx.address().recipient(),
+            )
+            .start();
+            let owned = Owned {
+                consumer: msg.consumer,
+                assignment,
+                addr,
+            };
+            if let Some(stale) = self.partitions.insert(tp.clone(), owned) {
+                // A stale actor for the same partition (missed revoke).
+                stale.addr.do_send(Abandon);
+                self.deps.writer.do_send(Cancel {
+                    assignment: stale.assignment,
+                });
+            }
+            self.status.report(&tp, StatusState::Running, None, None);
         }
         metrics::gauge!(names::ASSIGNED_PARTITIONS).set(self.partitions.len() as f64);
-        self.status.report(&msg.tp, "RUNNING", None, None);
+        let _ = msg.done.send(());
     }
 }
 
-impl Handler<Revoked> for Supervisor {
+impl<P: Payload> Handler<Revoked> for Supervisor<P> {
     type Result = ();
 
     fn handle(&mut self, msg: Revoked, ctx: &mut Context<Self>) {
@@ -184,10 +267,10 @@ impl Handler<Revoked> for Supervisor {
             .filter(|tp| {
                 self.partitions
                     .get(tp)
-                    .is_some_and(|(c, _)| *c == msg.consumer)
+                    .is_some_and(|o| o.consumer == msg.consumer)
             })
             .collect();
-        let drained = self.drain(mine, "REVOKED");
+        let drained = self.drain(mine);
         let done = msg.done;
         ctx.spawn(drained.into_actor(self).map(move |_, _, _| {
             let _ = done.send(());
@@ -195,16 +278,37 @@ impl Handler<Revoked> for Supervisor {
     }
 }
 
-impl Handler<PartitionFailed> for Supervisor {
+impl<P: Payload> Handler<Stray> for Supervisor<P> {
     type Result = ();
 
-    fn handle(&mut self, msg: PartitionFailed, _: &mut Context<Self>) {
-        self.status
-            .report(&msg.tp, "FAILED", Some(msg.reason), Some(msg.offset));
+    fn handle(&mut self, msg: Stray, _: &mut Context<Self>) {
+        match self.partitions.get(&msg.tp) {
+            Some(owned) if owned.consumer == msg.consumer => {
+                owned.addr.do_send(Rewind { offset: msg.offset })
+            }
+            // Not ours (any more): its owner reads it from the committed
+            // offset, which never passed a message we did not write.
+            _ => {
+                tracing::info!(partition = %msg.tp, offset = msg.offset, "stray message of a partition this consumer does not own; ignored")
+            }
+        }
     }
 }
 
-impl Handler<Shutdown> for Supervisor {
+impl<P: Payload> Handler<PartitionFailed> for Supervisor<P> {
+    type Result = ();
+
+    fn handle(&mut self, msg: PartitionFailed, _: &mut Context<Self>) {
+        self.status.report(
+            &msg.tp,
+            StatusState::Failed,
+            Some(msg.failure.reason),
+            Some(msg.failure.offset),
+        );
+    }
+}
+
+impl<P: Payload> Handler<Shutdown> for Supervisor<P> {
     type Result = ();
 
     fn handle(&mut self, msg: Shutdown, ctx: &mut Context<Self>) {
@@ -213,11 +317,14 @@ impl Handler<Shutdown> for Supervisor {
             "draining in-flight writes before exit"
         );
         let all: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
-        let drained = self.drain(all, "REVOKED");
+        let drained = self.drain(all);
         ctx.spawn(drained.into_actor(self).map(move |_, act, _| {
             let consumers = std::mem::take(&mut act.consumers);
             // Closing commits synchronously and may block: off the actor thread.
             std::thread::spawn(move || {
+                for c in &consumers {
+                    c.closing.store(true, std::sync::atomic::Ordering::Release);
+                }
                 for c in consumers {
                     c.close();
                 }

@@ -72,6 +72,25 @@ impl RowChange {
     }
 }
 
+/// An error and its causes on one line (reqwest's own text is only "error
+/// sending request"; the cause says reset, refused or timed out).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// A Tablestore error code: `OTS` and a name (an HTML page or a stray
+/// protobuf parse of one never looks like this).
+fn is_service_code(code: &str) -> bool {
+    code.len() > 3 && code.starts_with("OTS") && code.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// One page of a GetRange.
 #[derive(Clone, Debug, Default)]
 pub struct RangePage {
@@ -152,13 +171,12 @@ impl Client {
             .body(body)
             .send()
             .await
-            .map_err(|e| Error::transport(format!("{action}: {e}")))?;
+            .map_err(|e| Error::transport(format!("{action}: {}", error_chain(&e))))?;
         let status = resp.status().as_u16();
         let resp_headers = resp.headers().clone();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::transport(format!("{action}: reading body: {e}")))?;
+        let bytes = resp.bytes().await.map_err(|e| {
+            Error::transport(format!("{action}: reading body: {}", error_chain(&e)))
+        })?;
         let header = |n: &str| {
             resp_headers
                 .get(n)
@@ -167,25 +185,22 @@ impl Client {
         };
         let request_id = header("x-ots-requestid");
 
+        if !(200..300).contains(&status) {
+            // Only a Tablestore error body makes this the service's answer;
+            // anything else came from something in between.
+            return Err(match ErrorMessage::decode(bytes.as_ref()) {
+                Ok(e) if is_service_code(&e.code) => {
+                    Error::service(status, e.code, e.message.unwrap_or_default(), request_id)
+                }
+                _ => Error::gateway(status, &bytes, request_id),
+            });
+        }
         if let Some(md5) = header("x-ots-contentmd5") {
             if md5 != sign::content_md5(&bytes) {
-                return Err(Error::protocol(format!(
+                return Err(Error::integrity(format!(
                     "{action}: response body MD5 mismatch"
                 )));
             }
-        }
-        if !(200..300).contains(&status) {
-            return Err(match ErrorMessage::decode(bytes.as_ref()) {
-                Ok(e) if !e.code.is_empty() => {
-                    Error::service(status, e.code, e.message.unwrap_or_default(), request_id)
-                }
-                _ => Error::service(
-                    status,
-                    format!("HTTP{status}"),
-                    String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
-                    request_id,
-                ),
-            });
         }
         if let Some(auth) = header("authorization") {
             let pairs: Vec<(String, String)> = resp_headers
@@ -199,7 +214,7 @@ impl Client {
                 pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
             );
             if !sign::same(&auth, &expect) {
-                return Err(Error::protocol(format!(
+                return Err(Error::integrity(format!(
                     "{action}: response signature does not verify"
                 )));
             }

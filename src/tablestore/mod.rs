@@ -18,4 +18,4 @@ pub mod sign;
 pub mod timeseries_layout;
 
 pub use client::{Client, ClientConfig, RangePage, RowChange, RowResult};
-pub use error::{Error, ErrorClass};
+pub use error::{Disposition, Error, ErrorKind};

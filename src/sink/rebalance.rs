@@ -1,13 +1,24 @@
 //! Kafka consumers and the bridge from librdkafka's rebalance callbacks to
 //! the supervisor.
 //!
-//! Each consumer's main queue is polled by its own driver thread (it only
-//! serves callbacks: every assigned partition is split into its own
-//! queue). On assign, the callback splits the partition queues and hands
-//! them to the supervisor. On revoke, the callback asks the supervisor to
-//! drain the revoked partitions and blocks (up to the drain timeout) until
-//! it answers, then commits synchronously, so the next owner starts where
-//! our acknowledged writes end.
+//! Each consumer's main queue is polled by its own driver thread; it only
+//! serves callbacks, because every assigned partition is read from its own
+//! queue by its partition actor.
+//!
+//! * **Assign**: before librdkafka starts fetching (in `pre_rebalance`),
+//!   the callback splits every assigned partition's queue, clears any
+//!   pause left from an earlier assignment, hands all of them to the
+//!   supervisor in one message and waits until the supervisor has started
+//!   their actors. Splitting *before* the assignment matters: librdkafka
+//!   forwards a partition's fetch queue to the main queue when it starts
+//!   fetching unless the application already took that queue, so a split
+//!   made after the assignment races the first fetch.
+//! * **Revoke**: the callback asks the supervisor to drain the revoked
+//!   partitions and blocks until it answers (bounded), then commits
+//!   synchronously, so the next owner starts where our acknowledged
+//!   writes end.
+//! * **Strays**: a message that reaches the main queue anyway is never
+//!   dropped: the supervisor rewinds its partition to it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
@@ -30,13 +41,18 @@ use crate::metrics::names;
 pub type SinkConsumer = StreamConsumer<SinkContext>;
 pub type PartitionQueue = StreamPartitionQueue<SinkContext>;
 
-/// Callback → supervisor: a partition was assigned; here is its queue.
+/// Testing only: split partition queues this many milliseconds *after*
+/// the assignment (the racy order), to prove strays are not lost.
+pub const FAULT_LATE_SPLIT_ENV: &str = "TABLESTORE_SINK_FAULT_LATE_SPLIT_MS";
+
+/// Callback → supervisor: these partitions are about to be assigned;
+/// here are their queues. Answer on `done` once their actors run.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Assigned {
     pub consumer: usize,
-    pub tp: TopicPartition,
-    pub queue: PartitionQueue,
+    pub partitions: Vec<(TopicPartition, PartitionQueue)>,
+    pub done: crossbeam_channel::Sender<()>,
 }
 
 /// Callback → supervisor: drain these partitions, then answer on `done`.
@@ -48,17 +64,36 @@ pub struct Revoked {
     pub done: crossbeam_channel::Sender<()>,
 }
 
+/// Driver → supervisor: a message of `tp` arrived on the main queue.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Stray {
+    pub consumer: usize,
+    pub tp: TopicPartition,
+    pub offset: i64,
+}
+
+/// Where the callbacks send their news.
+pub struct Bridge {
+    pub assigned: Recipient<Assigned>,
+    pub revoked: Recipient<Revoked>,
+    pub stray: Recipient<Stray>,
+}
+
 pub struct SinkContext {
     index: usize,
-    supervisor: Recipient<Assigned>,
-    revoker: Recipient<Revoked>,
+    bridge: Bridge,
     /// Set right after creation: the callback needs the `Arc` to split
     /// partition queues.
     consumer: OnceLock<Weak<SinkConsumer>>,
-    drain_timeout: Duration,
+    /// How long a revoke waits for the supervisor's drain (the drain
+    /// timeout plus time to cancel what did not drain).
+    revoke_wait: Duration,
     /// Set at shutdown: revokes then only commit, without asking the
     /// (stopping) supervisor.
     closing: Arc<AtomicBool>,
+    /// See [`FAULT_LATE_SPLIT_ENV`].
+    late_split: Option<Duration>,
 }
 
 impl ClientContext for SinkContext {
@@ -85,65 +120,85 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
         .collect()
 }
 
-impl ConsumerContext for SinkContext {
-    fn pre_rebalance(&self, base: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let Rebalance::Revoke(tpl) = rebalance else {
-            return;
-        };
-        metrics::counter!(names::REBALANCES, "kind" => "revoke").increment(1);
-        if !self.closing.load(Ordering::Acquire) {
-            let (done, wait) = crossbeam_channel::bounded(1);
-            let parts = partitions(tpl);
-            tracing::info!(
-                consumer = self.index,
-                partitions = parts.len(),
-                "partitions revoked; draining in-flight writes"
-            );
-            if self
-                .revoker
-                .try_send(Revoked {
-                    consumer: self.index,
-                    partitions: parts,
-                    done,
-                })
-                .is_ok()
-                && wait.recv_timeout(self.drain_timeout).is_err()
-            {
-                tracing::warn!(consumer = self.index, timeout_ms = self.drain_timeout.as_millis() as u64, "drain timed out; unacknowledged messages will be redelivered to the next owner");
-            }
-        }
-        commit_stored(base, self.index);
-    }
-
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let Rebalance::Assign(tpl) = rebalance else {
-            return;
-        };
-        metrics::counter!(names::REBALANCES, "kind" => "assign").increment(1);
+impl SinkContext {
+    /// Splits the queues of `tpl`, clears stale pauses, and waits until
+    /// the supervisor runs their actors.
+    fn hand_over(&self, base: &BaseConsumer<Self>, tpl: &TopicPartitionList) {
         let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) else {
             return;
         };
+        // A pause set while a partition was ours before (budget, stop
+        // policy) must not outlive that assignment.
+        if let Err(e) = base.resume(tpl) {
+            tracing::debug!(consumer = self.index, error = %e, "resume before assignment");
+        }
+        let mut handed = Vec::new();
         for tp in partitions(tpl) {
             match consumer.split_partition_queue(&tp.topic, tp.partition) {
-                Some(queue) => {
-                    if self
-                        .supervisor
-                        .try_send(Assigned {
-                            consumer: self.index,
-                            tp,
-                            queue,
-                        })
-                        .is_err()
-                    {
-                        tracing::error!(
-                            consumer = self.index,
-                            "supervisor is gone; cannot start partition"
-                        );
-                    }
-                }
+                Some(queue) => handed.push((tp, queue)),
                 None => {
                     tracing::error!(consumer = self.index, partition = %tp, "cannot split the partition queue")
                 }
+            }
+        }
+        let count = handed.len();
+        let (done, wait) = crossbeam_channel::bounded(1);
+        self.bridge.assigned.do_send(Assigned {
+            consumer: self.index,
+            partitions: handed,
+            done,
+        });
+        if wait.recv_timeout(self.revoke_wait).is_err() {
+            tracing::error!(
+                consumer = self.index,
+                partitions = count,
+                "supervisor did not start the assigned partitions in time"
+            );
+        }
+    }
+}
+
+impl ConsumerContext for SinkContext {
+    fn pre_rebalance(&self, base: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                metrics::counter!(names::REBALANCES, "kind" => "assign").increment(1);
+                if self.late_split.is_none() && !self.closing.load(Ordering::Acquire) {
+                    self.hand_over(base, tpl);
+                }
+            }
+            Rebalance::Revoke(tpl) => {
+                metrics::counter!(names::REBALANCES, "kind" => "revoke").increment(1);
+                if !self.closing.load(Ordering::Acquire) {
+                    let (done, wait) = crossbeam_channel::bounded(1);
+                    let parts = partitions(tpl);
+                    tracing::info!(
+                        consumer = self.index,
+                        partitions = parts.len(),
+                        "partitions revoked; draining in-flight writes"
+                    );
+                    self.bridge.revoked.do_send(Revoked {
+                        consumer: self.index,
+                        partitions: parts,
+                        done,
+                    });
+                    if wait.recv_timeout(self.revoke_wait).is_err() {
+                        tracing::warn!(consumer = self.index, timeout_ms = self.revoke_wait.as_millis() as u64, "drain did not answer in time; unacknowledged messages will be redelivered to the next owner");
+                    }
+                }
+                commit_stored(base, self.index);
+            }
+            Rebalance::Error(e) => {
+                tracing::warn!(consumer = self.index, error = %e, "rebalance error")
+            }
+        }
+    }
+
+    fn post_rebalance(&self, base: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let (Rebalance::Assign(tpl), Some(delay)) = (rebalance, self.late_split) {
+            std::thread::sleep(delay);
+            if !self.closing.load(Ordering::Acquire) {
+                self.hand_over(base, tpl);
             }
         }
     }
@@ -221,20 +276,19 @@ pub struct ConsumerHandle {
 
 impl ConsumerHandle {
     /// Creates consumer `index`, subscribes, and starts its driver thread.
-    pub fn start(
-        config: &Config,
-        index: usize,
-        supervisor: Recipient<Assigned>,
-        revoker: Recipient<Revoked>,
-    ) -> KafkaResult<Self> {
+    pub fn start(config: &Config, index: usize, bridge: Bridge) -> KafkaResult<Self> {
         let closing = Arc::new(AtomicBool::new(false));
+        let drain = Duration::from_millis(config.kafka.drain_timeout_ms() as u64);
         let context = SinkContext {
             index,
-            supervisor,
-            revoker,
+            bridge,
             consumer: OnceLock::new(),
-            drain_timeout: Duration::from_millis(config.kafka.drain_timeout_ms() as u64),
+            revoke_wait: drain + super::supervisor::CANCEL_GRACE,
             closing: closing.clone(),
+            late_split: std::env::var(FAULT_LATE_SPLIT_ENV)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map(Duration::from_millis),
         };
         let consumer: Arc<SinkConsumer> =
             Arc::new(consumer_config(config, index).create_with_context(context)?);
@@ -264,9 +318,9 @@ impl ConsumerHandle {
     }
 }
 
-/// Polls the main queue so callbacks run. Messages never arrive here for
-/// split partitions; any that do (a fetch that raced the split) are
-/// logged and left uncommitted, so they are redelivered after a restart.
+/// Polls the main queue so callbacks run. A message that arrives here
+/// (it should not: see the module doc) goes to the supervisor, which
+/// rewinds its partition to it.
 fn drive(consumer: Arc<SinkConsumer>, closing: Arc<AtomicBool>, index: usize) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -284,7 +338,16 @@ fn drive(consumer: Arc<SinkConsumer>, closing: Arc<AtomicBool>, index: usize) {
                 Err(_) => {}
                 Ok(Ok(m)) => {
                     use rdkafka::Message;
-                    tracing::error!(consumer = index, topic = m.topic(), partition = m.partition(), offset = m.offset(), "message arrived on the main queue; it will be redelivered after a rebalance or restart");
+                    let tp = TopicPartition {
+                        topic: m.topic().into(),
+                        partition: m.partition(),
+                    };
+                    tracing::warn!(consumer = index, partition = %tp, offset = m.offset(), "message arrived on the main queue; rewinding its partition to it");
+                    consumer.context().bridge.stray.do_send(Stray {
+                        consumer: index,
+                        tp,
+                        offset: m.offset(),
+                    });
                 }
                 Ok(Err(e)) => tracing::warn!(consumer = index, error = %e, "Kafka consumer error"),
             }

@@ -1,0 +1,130 @@
+//! What the pipeline carries for one message, per table model: a Wide
+//! Column row change (PlainBuffer, sent with BatchWriteRow) or a
+//! TimeSeries point (sent with PutTimeseriesData).
+//!
+//! The pipeline is generic over the [`Payload`], so a batch of one model
+//! can never hold a write of the other, and the model's converter is the
+//! only one a pipeline can call. Encoding happens on the converter
+//! threads (PlainBuffer there; FlatBuffers needs the whole batch, so it is
+//! built when the request is, from borrowed points).
+
+use std::collections::hash_map::DefaultHasher;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::pin::Pin;
+
+use bytes::Bytes;
+
+use crate::convert::{ConvertError, Record, TimeseriesConverter, WideColumnConverter};
+use crate::tablestore::flatrows::{self, TimeseriesRow};
+use crate::tablestore::plainbuffer;
+use crate::tablestore::proto::RowExistenceExpectation;
+use crate::tablestore::{Client, Error, RowChange, RowResult};
+
+/// A request on its way: owns everything it needs (no borrow of the
+/// queued writes, which stay with the writer so they can be cancelled).
+pub type Request = Pin<Box<dyn Future<Output = Result<Vec<RowResult>, Error>> + 'static>>;
+
+/// One converted message, ready for the writer.
+pub struct Encoded<P> {
+    pub payload: P,
+    /// Two writes with the same key are never in flight together.
+    pub order_key: u64,
+    /// Counted against the request byte limit.
+    pub encoded_bytes: usize,
+}
+
+pub trait Payload: Sized + Send + Unpin + std::fmt::Debug + 'static {
+    /// The model's converter (pure, shared by the converter threads).
+    type Converter: Send + Sync + 'static;
+    /// The Tablestore action, for metrics and logs.
+    const API: &'static str;
+
+    fn convert(converter: &Self::Converter, record: &Record)
+        -> Result<Encoded<Self>, ConvertError>;
+
+    /// Builds the request for `batch` (in order): one result per item.
+    fn request<'a>(
+        client: &Client,
+        table: &str,
+        batch: impl ExactSizeIterator<Item = &'a Self>,
+    ) -> Request;
+}
+
+fn hash_of(value: &impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+impl Payload for RowChange {
+    type Converter = WideColumnConverter;
+    const API: &'static str = "BatchWriteRow";
+
+    fn convert(
+        converter: &WideColumnConverter,
+        record: &Record,
+    ) -> Result<Encoded<Self>, ConvertError> {
+        let write = converter.convert(record)?;
+        let row = Bytes::from(plainbuffer::encode_row(&write.row));
+        Ok(Encoded {
+            order_key: hash_of(&write.row.primary_key),
+            encoded_bytes: row.len(),
+            payload: RowChange {
+                op: write.op,
+                row,
+                expect: RowExistenceExpectation::Ignore,
+            },
+        })
+    }
+
+    fn request<'a>(
+        client: &Client,
+        table: &str,
+        batch: impl ExactSizeIterator<Item = &'a Self>,
+    ) -> Request {
+        // Rows are shared `Bytes`: the request copies no row data.
+        let changes: Vec<RowChange> = batch.cloned().collect();
+        let client = client.clone();
+        let table = table.to_owned();
+        Box::pin(async move { client.batch_write_row(&table, &changes).await })
+    }
+}
+
+impl Payload for TimeseriesRow {
+    type Converter = TimeseriesConverter;
+    const API: &'static str = "PutTimeseriesData";
+
+    fn convert(
+        converter: &TimeseriesConverter,
+        record: &Record,
+    ) -> Result<Encoded<Self>, ConvertError> {
+        let point = converter.convert(record)?;
+        let encoded_bytes = 64
+            + point.key.measurement.len()
+            + point.key.data_source.len()
+            + point.key.tags_string().len()
+            + point
+                .fields
+                .iter()
+                .map(|(n, v)| n.len() + v.payload_len() + 8)
+                .sum::<usize>();
+        Ok(Encoded {
+            order_key: hash_of(&(&point.key, point.time_us)),
+            encoded_bytes,
+            payload: point,
+        })
+    }
+
+    fn request<'a>(
+        client: &Client,
+        table: &str,
+        batch: impl ExactSizeIterator<Item = &'a Self>,
+    ) -> Request {
+        let count = batch.len();
+        let data = flatrows::encode(batch);
+        let client = client.clone();
+        let table = table.to_owned();
+        Box::pin(async move { client.put_timeseries_encoded(&table, data, count).await })
+    }
+}
