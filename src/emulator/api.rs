@@ -7,7 +7,7 @@ use prost::Message;
 use super::api_error::ApiError;
 use super::catalog::TableKind;
 use super::store::Store;
-use super::{ddl, range, rows, timeseries};
+use super::{batch_get, ddl, range, rows, timeseries};
 use crate::tablestore::proto::*;
 
 /// Every action the emulator serves.
@@ -21,6 +21,7 @@ pub const ACTIONS: &[&str] = &[
     "DeleteRow",
     "GetRow",
     "BatchWriteRow",
+    "BatchGetRow",
     "GetRange",
     "CreateTimeseriesTable",
     "DescribeTimeseriesTable",
@@ -77,6 +78,7 @@ pub async fn dispatch(store: &Store, action: &str, body: &[u8]) -> Result<Vec<u8
         "DeleteRow" => write!(DeleteRowRequest, rows::delete_row),
         "GetRow" => read!(GetRowRequest, rows::get_row),
         "BatchWriteRow" => write!(BatchWriteRowRequest, rows::batch_write_row),
+        "BatchGetRow" => read!(BatchGetRowRequest, batch_get::batch_get_row),
         "GetRange" => read!(GetRangeRequest, range::get_range),
         "CreateTimeseriesTable" => {
             write!(CreateTimeseriesTableRequest, ddl::create_timeseries_table)

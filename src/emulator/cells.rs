@@ -16,6 +16,18 @@ pub struct ReadOptions {
     /// `[start, end)` in ms.
     pub time_range: Option<(i64, i64)>,
     pub columns: Vec<String>,
+    /// Only columns named in `[start_column, end_column)` (GetRow and
+    /// GetRange `start_column` / `end_column`; either side may be open).
+    pub start_column: Option<String>,
+    pub end_column: Option<String>,
+}
+
+impl ReadOptions {
+    fn selects(&self, name: &str) -> bool {
+        (self.columns.is_empty() || self.columns.iter().any(|n| n == name))
+            && self.start_column.as_deref().is_none_or(|s| name >= s)
+            && self.end_column.as_deref().is_none_or(|e| name < e)
+    }
 }
 
 fn ttl_floor_ms(info: &TableInfo, now_ms: i64) -> i64 {
@@ -177,7 +189,7 @@ pub fn visible(info: &TableInfo, stored: &Row, now_ms: i64, opts: &ReadOptions) 
                 continue;
             }
         }
-        if !opts.columns.is_empty() && !opts.columns.iter().any(|n| n == &c.name) {
+        if !opts.selects(&c.name) {
             continue;
         }
         if current != Some(c.name.as_str()) {
@@ -189,7 +201,10 @@ pub fn visible(info: &TableInfo, stored: &Row, now_ms: i64, opts: &ReadOptions) 
             cells.push(c.clone());
         }
     }
-    let filtered = opts.time_range.is_some() || !opts.columns.is_empty();
+    let filtered = opts.time_range.is_some()
+        || !opts.columns.is_empty()
+        || opts.start_column.is_some()
+        || opts.end_column.is_some();
     if cells.is_empty() && filtered && !wants_pk {
         return None;
     }

@@ -4,24 +4,31 @@
 //!
 //! * [`server`]: HTTP/1.1, auth ([`auth`]), fault injection, response
 //!   headers and signatures;
-//! * [`api`]: action dispatch to [`ddl`], [`rows`], [`range`], [`timeseries`];
+//! * [`api`]: action dispatch to [`ddl`], [`rows`], [`batch_get`], [`range`],
+//!   [`timeseries`]; [`read`] parses what a read asks for, [`filter`]
+//!   evaluates filters and column conditions, [`capacity`] bills CUs;
 //! * [`store`]: durable redb storage with group commit; [`keycodec`] makes
 //!   its byte order Tablestore's primary-key order; [`catalog`] holds the
 //!   schemas; [`cells`] versions, TTL and max_versions; [`validate`] the
 //!   service limits.
 //!
-//! Not supported (answered with OTSParameterInvalid): filters and column
-//! conditions, BatchGetRow, UpdateTable, secondary/search indexes, custom
-//! TimeSeries keys, UpdateTimeseriesMeta/DeleteTimeseriesMeta.
+//! Not supported (answered with OTSParameterInvalid "Unsupported operation"
+//! or a specific message): secondary/search indexes, SQL, streams, local
+//! transactions, regex filters, custom TimeSeries keys. README.md has the
+//! action-by-action support table.
 
 pub mod api;
 pub mod api_error;
 pub mod auth;
+pub mod batch_get;
+pub mod capacity;
 pub mod catalog;
 pub mod cells;
 pub mod ddl;
+pub mod filter;
 pub mod keycodec;
 pub mod range;
+pub mod read;
 pub mod rows;
 pub mod server;
 pub mod store;

@@ -1,17 +1,17 @@
 //! GetRange: forward and backward scans with INF_MIN/INF_MAX bounds and
 //! `next_start_primary_key` paging at the service's page limits (`limit`,
-//! 5000 rows, 4 MB).
+//! 5000 rows, 4 MB), filters and column ranges applied per row.
 
 use std::ops::Bound;
 
 use redb::ReadTransaction;
 
 use super::api_error::ApiError;
+use super::capacity;
 use super::catalog::{self, TableKind};
-use super::cells;
 use super::keycodec::{self, Position};
-
-use super::rows::{consumed, read_options, stored_rows_in};
+use super::read::{Read, ReadFields};
+use super::rows::stored_rows_in;
 use super::store::{ROWS, TABLES};
 use super::validate::{self, RowUse, MAX_RANGE_BYTES, MAX_RANGE_ROWS};
 use crate::tablestore::plainbuffer::{self, RowEncoder};
@@ -34,7 +34,6 @@ pub fn get_range(
         &req.table_name,
         TableKind::WideColumn,
     )?;
-    validate::reject_filter(&req.filter)?;
     let start = validate::decode_row(
         &req.inclusive_start_primary_key,
         "inclusive_start_primary_key",
@@ -57,7 +56,14 @@ pub fn get_range(
         Some(l) => (l as usize).min(MAX_RANGE_ROWS),
         None => MAX_RANGE_ROWS,
     };
-    let opts = read_options(req.columns_to_get, req.time_range, req.max_versions)?;
+    let read = Read::parse(ReadFields {
+        columns_to_get: req.columns_to_get,
+        time_range: req.time_range,
+        max_versions: req.max_versions,
+        filter: req.filter.as_deref(),
+        start_column: req.start_column,
+        end_column: req.end_column,
+    })?;
 
     let start_pos = keycodec::position(info.id, &start.primary_key);
     let end_pos = keycodec::position(info.id, &end.primary_key);
@@ -94,6 +100,7 @@ pub fn get_range(
 
     let mut out = Vec::new();
     let mut count = 0;
+    let mut data_bytes = 0;
     let mut next_start = None;
     for entry in iter {
         let (_, v) = entry?;
@@ -102,16 +109,17 @@ pub fn get_range(
             next_start = Some(plainbuffer::encode_primary_key(&stored.primary_key));
             break;
         }
-        if let Some(row) = cells::visible(&info, &stored, now_ms, &opts) {
+        if let Some(row) = read.row(&info, &stored, now_ms) {
             if out.is_empty() {
                 out.extend_from_slice(&plainbuffer::HEADER.to_le_bytes());
             }
             RowEncoder::new(&mut out).row(&row);
+            data_bytes += capacity::row_size(&row);
             count += 1;
         }
     }
     Ok(GetRangeResponse {
-        consumed: consumed(count.max(1) as i32, 0),
+        consumed: capacity::for_read(data_bytes),
         rows: out,
         next_start_primary_key: next_start,
         next_token: None,

@@ -5,66 +5,118 @@
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::api_error::ApiError;
+use super::capacity;
 use super::catalog::{self, TableInfo, TableKind};
 use super::cells::{self, ReadOptions};
+use super::filter::{self, Filter, Usage};
 use super::keycodec;
+use super::read::{Read, ReadFields};
 use super::store::{ROWS, TABLES};
-use super::validate::{
-    self, RowUse, MAX_BATCH_WRITE_BYTES, MAX_BATCH_WRITE_ROWS, MAX_COLUMNS_TO_GET,
-};
+use super::validate::{self, RowUse, MAX_BATCH_WRITE_BYTES, MAX_BATCH_WRITE_ROWS};
 use crate::tablestore::plainbuffer::{self, PkValue, Row};
 use crate::tablestore::proto::*;
 
-/// One capacity unit, the way the service reports small writes.
-pub fn consumed(read: i32, write: i32) -> ConsumedCapacity {
-    ConsumedCapacity {
-        capacity_unit: CapacityUnit {
-            read: Some(read),
-            write: Some(write),
-        },
+/// A write's condition: the row existence expectation and an optional
+/// column condition, checked on the stored row before anything is written.
+pub struct Expectation {
+    pub existence: RowExistenceExpectation,
+    pub column: Option<Filter>,
+}
+
+impl Expectation {
+    pub fn parse(c: &Condition) -> Result<Self, ApiError> {
+        let existence = RowExistenceExpectation::try_from(c.row_existence).map_err(|_| {
+            ApiError::invalid(format!(
+                "Invalid row existence expectation: {}.",
+                c.row_existence
+            ))
+        })?;
+        Ok(Expectation {
+            existence,
+            column: filter::parse(c.column_condition.as_deref(), Usage::Condition)?,
+        })
+    }
+
+    /// Whether checking it reads the row (and costs read capacity).
+    fn reads_row(&self) -> bool {
+        self.existence != RowExistenceExpectation::Ignore || self.column.is_some()
     }
 }
 
-fn expectation(c: &Condition) -> Result<RowExistenceExpectation, ApiError> {
-    if c.column_condition.as_ref().is_some_and(|b| !b.is_empty()) {
-        return Err(ApiError::invalid(
-            "Column conditions (filters) are not supported by the emulator.",
-        ));
-    }
-    RowExistenceExpectation::try_from(c.row_existence).map_err(|_| {
-        ApiError::invalid(format!(
-            "Invalid row existence expectation: {}.",
-            c.row_existence
-        ))
-    })
+/// What a successful row write answers with.
+pub struct Written {
+    pub consumed: ConsumedCapacity,
+    /// The `row` of the response, per `return_content`.
+    pub row: Option<Vec<u8>>,
 }
 
-fn wants_pk(rc: &Option<ReturnContent>) -> bool {
-    rc.as_ref().and_then(|r| r.return_type) == Some(ReturnType::RtPk as i32)
+/// Every version of every column a condition may look at (TTL applied).
+fn all_versions() -> ReadOptions {
+    ReadOptions {
+        max_versions: Some(i32::MAX),
+        ..Default::default()
+    }
+}
+
+/// The response row for `return_content`: RT_PK gives the primary key
+/// (with auto-increment values filled in); RT_AFTER_MODIFY the primary key
+/// and the latest version of each `return_column_names` column as it is
+/// after the write (an incremented counter's new value).
+fn returned_row(
+    rc: &Option<ReturnContent>,
+    pk: &[(String, PkValue)],
+    after: Option<&Row>,
+) -> Option<Vec<u8>> {
+    let rc = rc.as_ref()?;
+    match ReturnType::try_from(rc.return_type.unwrap_or(0)) {
+        Ok(ReturnType::RtPk) => Some(plainbuffer::encode_primary_key(pk)),
+        Ok(ReturnType::RtAfterModify) => {
+            let mut row = Row::with_key(pk.to_vec());
+            if let Some(after) = after {
+                for name in &rc.return_column_names {
+                    // Stored cells are sorted newest first within a column.
+                    if let Some(c) = after.cells.iter().find(|c| &c.name == name) {
+                        row.cells.push(c.clone());
+                    }
+                }
+            }
+            Some(plainbuffer::encode_row(&row))
+        }
+        _ => None,
+    }
 }
 
 /// Applies one row change inside `txn`. Validates everything before
-/// writing (the store's job contract). Returns the final primary key
-/// (auto-increment values filled in).
+/// writing (the store's job contract).
 pub fn write_one(
     txn: &WriteTransaction,
     info: &TableInfo,
     op: OperationType,
     mut row: Row,
-    expect: RowExistenceExpectation,
+    expect: &Expectation,
+    return_content: &Option<ReturnContent>,
     now_ms: i64,
-) -> Result<Vec<(String, PkValue)>, ApiError> {
+) -> Result<Written, ApiError> {
     let usage = match op {
         OperationType::Put => RowUse::Put,
         OperationType::Update => RowUse::Update,
         OperationType::Delete => RowUse::Delete,
     };
     validate::check_row(info, &row, usage, now_ms)?;
-    if op == OperationType::Delete && expect == RowExistenceExpectation::ExpectNotExist {
-        return Err(ApiError::invalid(
-            "Invalid condition: EXPECT_NOT_EXIST while deleting a row.",
-        ));
+    match (op, expect.existence) {
+        (OperationType::Delete, RowExistenceExpectation::ExpectNotExist) => {
+            return Err(ApiError::invalid(
+                "Invalid condition: EXPECT_NOT_EXIST while deleting row.",
+            ))
+        }
+        (OperationType::Update, RowExistenceExpectation::ExpectNotExist) => {
+            return Err(ApiError::invalid(
+                "Invalid condition: EXPECT_NOT_EXIST while updating row.",
+            ))
+        }
+        _ => {}
     }
+    let consumed = capacity::for_write(&row, op == OperationType::Delete, expect.reads_row());
     let needs_auto = row
         .primary_key
         .iter()
@@ -82,15 +134,22 @@ pub fn write_one(
         },
         None => None,
     };
-    let exists = existing
+    let live = existing
         .as_ref()
-        .is_some_and(|r| cells::exists(info, r, now_ms));
-    match expect {
-        RowExistenceExpectation::ExpectExist if !exists => return Err(ApiError::condition_failed()),
-        RowExistenceExpectation::ExpectNotExist if exists => {
+        .and_then(|r| cells::visible(info, r, now_ms, &all_versions()));
+    match expect.existence {
+        RowExistenceExpectation::ExpectExist if live.is_none() => {
+            return Err(ApiError::condition_failed())
+        }
+        RowExistenceExpectation::ExpectNotExist if live.is_some() => {
             return Err(ApiError::condition_failed())
         }
         _ => {}
+    }
+    if let Some(f) = &expect.column {
+        if !f.matches(live.as_ref().map_or(&[][..], |r| r.cells.as_slice())) {
+            return Err(ApiError::condition_failed());
+        }
     }
     // Everything checked: write.
     drop(rows);
@@ -104,27 +163,34 @@ pub fn write_one(
     }
     let key = key.unwrap_or_else(|| keycodec::exact_key(info.id, &row.primary_key));
     let mut rows = txn.open_table(ROWS)?;
-    match op {
+    let after = match op {
         OperationType::Put => {
             let stored = cells::apply_put(info, &row, now_ms);
             rows.insert(key.as_slice(), plainbuffer::encode_row(&stored).as_slice())?;
+            Some(stored)
         }
         OperationType::Update => {
             let base = existing.filter(|r| cells::exists(info, r, now_ms));
-            match cells::apply_update(info, base, &row, now_ms)? {
+            let stored = cells::apply_update(info, base, &row, now_ms)?;
+            match &stored {
                 Some(stored) => {
-                    rows.insert(key.as_slice(), plainbuffer::encode_row(&stored).as_slice())?;
+                    rows.insert(key.as_slice(), plainbuffer::encode_row(stored).as_slice())?;
                 }
                 None => {
                     rows.remove(key.as_slice())?;
                 }
             }
+            stored
         }
         OperationType::Delete => {
             rows.remove(key.as_slice())?;
+            None
         }
-    }
-    Ok(row.primary_key)
+    };
+    Ok(Written {
+        consumed,
+        row: returned_row(return_content, &row.primary_key, after.as_ref()),
+    })
 }
 
 fn write_single(
@@ -137,13 +203,12 @@ fn write_single(
     now_ms: i64,
 ) -> Result<WriteRowResponse, ApiError> {
     let info = catalog::require(&txn.open_table(TABLES)?, table, TableKind::WideColumn)?;
-    let expect = expectation(condition)?;
+    let expect = Expectation::parse(condition)?;
     let row = validate::decode_row(bytes, "row")?;
-    let pk = write_one(txn, &info, op, row, expect, now_ms)?;
-    let row = wants_pk(return_content).then(|| plainbuffer::encode_primary_key(&pk));
+    let written = write_one(txn, &info, op, row, &expect, return_content, now_ms)?;
     Ok(WriteRowResponse {
-        consumed: consumed(0, 1),
-        row,
+        consumed: written.consumed,
+        row: written.row,
     })
 }
 
@@ -195,59 +260,6 @@ pub fn delete_row(
     )
 }
 
-/// Read options of GetRow/GetRange; one of time_range/max_versions is required.
-pub fn read_options(
-    columns: Vec<String>,
-    time_range: Option<TimeRange>,
-    max_versions: Option<i32>,
-) -> Result<ReadOptions, ApiError> {
-    if columns.len() > MAX_COLUMNS_TO_GET {
-        return Err(ApiError::invalid(format!(
-            "The number of columns to get exceeded the limit: {MAX_COLUMNS_TO_GET}, current: {}.",
-            columns.len()
-        )));
-    }
-    if time_range.is_none() && max_versions.is_none() {
-        return Err(ApiError::invalid(
-            "Neither column time range nor max versions is specified.",
-        ));
-    }
-    if let Some(m) = max_versions {
-        if m <= 0 {
-            return Err(ApiError::invalid(format!("Invalid max versions: {m}.")));
-        }
-    }
-    let time_range = match time_range {
-        None => None,
-        Some(TimeRange {
-            specific_time: Some(t),
-            ..
-        }) => Some((t, t.saturating_add(1))),
-        Some(TimeRange {
-            start_time,
-            end_time,
-            ..
-        }) => {
-            let (s, e) = (start_time.unwrap_or(0), end_time.unwrap_or(i64::MAX));
-            if s >= e {
-                return Err(ApiError::invalid(format!(
-                    "Invalid time range: start {s} must be less than end {e}."
-                )));
-            }
-            Some((s, e))
-        }
-    };
-    Ok(ReadOptions {
-        max_versions: max_versions.or(if time_range.is_some() {
-            Some(i32::MAX)
-        } else {
-            None
-        }),
-        time_range,
-        columns,
-    })
-}
-
 pub fn get_row(
     txn: &ReadTransaction,
     req: GetRowRequest,
@@ -258,27 +270,43 @@ pub fn get_row(
         &req.table_name,
         TableKind::WideColumn,
     )?;
-    validate::reject_filter(&req.filter)?;
     let key_row = validate::decode_row(&req.primary_key, "primary key")?;
     validate::check_primary_key(&info, &key_row.primary_key, RowUse::Key)?;
-    let opts = read_options(req.columns_to_get, req.time_range, req.max_versions)?;
-    let key = keycodec::exact_key(info.id, &key_row.primary_key);
-    let rows = txn.open_table(ROWS)?;
-    let found = match rows.get(key.as_slice())? {
-        Some(v) => cells::visible(
-            &info,
-            &validate::decode_row(v.value(), "stored row")?,
-            now_ms,
-            &opts,
-        ),
-        None => None,
-    };
+    let read = Read::parse(ReadFields {
+        columns_to_get: req.columns_to_get,
+        time_range: req.time_range,
+        max_versions: req.max_versions,
+        filter: req.filter.as_deref(),
+        start_column: req.start_column,
+        end_column: req.end_column,
+    })?;
+    let found = read_one(txn, &info, &read, &key_row.primary_key, now_ms)?;
     Ok(GetRowResponse {
-        consumed: consumed(1, 0),
+        consumed: capacity::for_read(found.as_ref().map_or(0, capacity::row_size)),
         row: found
             .map(|r| plainbuffer::encode_row(&r))
             .unwrap_or_default(),
         next_token: None,
+    })
+}
+
+/// Reads one row by its (checked) primary key.
+pub fn read_one(
+    txn: &ReadTransaction,
+    info: &TableInfo,
+    read: &Read,
+    primary_key: &[(String, PkValue)],
+    now_ms: i64,
+) -> Result<Option<Row>, ApiError> {
+    let key = keycodec::exact_key(info.id, primary_key);
+    let rows = txn.open_table(ROWS)?;
+    Ok(match rows.get(key.as_slice())? {
+        Some(v) => read.row(
+            info,
+            &validate::decode_row(v.value(), "stored row")?,
+            now_ms,
+        ),
+        None => None,
     })
 }
 
@@ -342,19 +370,16 @@ pub fn batch_write_row(
                 let op = OperationType::try_from(r.r#type).map_err(|_| {
                     ApiError::invalid(format!("Invalid operation type: {}.", r.r#type))
                 })?;
-                let expect = expectation(&r.condition)?;
+                let expect = Expectation::parse(&r.condition)?;
                 let row = validate::decode_row(&r.row_change, "row")?;
-                let pk = write_one(txn, info, op, row, expect, now_ms)?;
-                Ok::<_, ApiError>(
-                    wants_pk(&r.return_content).then(|| plainbuffer::encode_primary_key(&pk)),
-                )
+                write_one(txn, info, op, row, &expect, &r.return_content, now_ms)
             })();
             results.push(match result {
-                Ok(row) => RowInBatchWriteRowResponse {
+                Ok(written) => RowInBatchWriteRowResponse {
                     is_ok: true,
                     error: None,
-                    consumed: Some(consumed(0, 1)),
-                    row,
+                    consumed: Some(written.consumed),
+                    row: written.row,
                 },
                 Err(e) => row_error(e),
             });

@@ -173,16 +173,6 @@ pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Res
     Ok(())
 }
 
-/// The emulator does not evaluate filters: say so instead of ignoring one.
-pub fn reject_filter(filter: &Option<Vec<u8>>) -> Result<(), ApiError> {
-    if filter.as_ref().is_some_and(|f| !f.is_empty()) {
-        return Err(ApiError::invalid(
-            "Filters are not supported by the emulator.",
-        ));
-    }
-    Ok(())
-}
-
 /// Decodes a single-row PlainBuffer, mapping codec errors to
 /// OTSParameterInvalid with the codec's explanation.
 pub fn decode_row(bytes: &[u8], what: &str) -> Result<Row, ApiError> {

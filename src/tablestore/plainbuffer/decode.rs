@@ -128,6 +128,22 @@ pub fn decode_value_without_length(bytes: &[u8]) -> Result<PkValue, DecodeError>
     Ok(value)
 }
 
+/// Decodes an attribute value without length prefix (§3.3), as in
+/// `SingleColumnValueFilter.column_value`.
+pub fn decode_attribute_value_without_length(bytes: &[u8]) -> Result<Value, DecodeError> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let vt = r.u8()?;
+    let (value, _) = r.attr_payload(vt, 0)?;
+    if r.pos != bytes.len() {
+        return Err(DecodeError::LengthMismatch {
+            offset: r.pos,
+            declared: bytes.len() as u32,
+            actual: r.pos,
+        });
+    }
+    Ok(value)
+}
+
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,

@@ -20,7 +20,10 @@ mod decode;
 mod encode;
 mod model;
 
-pub use decode::{decode_rows, decode_single_row, decode_value_without_length, DecodeError};
+pub use decode::{
+    decode_attribute_value_without_length, decode_rows, decode_single_row,
+    decode_value_without_length, DecodeError,
+};
 pub use encode::{
     encode_primary_key, encode_row, encode_rows, encode_value_without_length, encoded_row_len,
     RowEncoder,
