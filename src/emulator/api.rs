@@ -7,7 +7,7 @@ use prost::Message;
 use super::api_error::ApiError;
 use super::catalog::TableKind;
 use super::store::Store;
-use super::{batch_get, ddl, range, rows, timeseries};
+use super::{batch_get, ddl, range, rows, table_admin, timeseries};
 use crate::tablestore::proto::*;
 
 /// Every action the emulator serves.
@@ -16,6 +16,8 @@ pub const ACTIONS: &[&str] = &[
     "DescribeTable",
     "ListTable",
     "DeleteTable",
+    "UpdateTable",
+    "ComputeSplitPointsBySize",
     "PutRow",
     "UpdateRow",
     "DeleteRow",
@@ -27,9 +29,12 @@ pub const ACTIONS: &[&str] = &[
     "DescribeTimeseriesTable",
     "ListTimeseriesTable",
     "DeleteTimeseriesTable",
+    "UpdateTimeseriesTable",
     "PutTimeseriesData",
     "GetTimeseriesData",
     "QueryTimeseriesMeta",
+    "UpdateTimeseriesMeta",
+    "DeleteTimeseriesMeta",
 ];
 
 fn decode<T: Message + Default>(body: &[u8]) -> Result<T, ApiError> {
@@ -73,6 +78,13 @@ pub async fn dispatch(store: &Store, action: &str, body: &[u8]) -> Result<Vec<u8
             ddl::delete_table(t, &r.table_name, TableKind::WideColumn)
                 .map(|_| DeleteTableResponse {})
         }),
+        "UpdateTable" => write!(UpdateTableRequest, |t, r, _| table_admin::update_table(
+            t, r
+        )),
+        "ComputeSplitPointsBySize" => read!(
+            ComputeSplitPointsBySizeRequest,
+            table_admin::compute_split_points_by_size
+        ),
         "PutRow" => write!(PutRowRequest, rows::put_row),
         "UpdateRow" => write!(UpdateRowRequest, rows::update_row),
         "DeleteRow" => write!(DeleteRowRequest, rows::delete_row),
@@ -96,6 +108,18 @@ pub async fn dispatch(store: &Store, action: &str, body: &[u8]) -> Result<Vec<u8
                     .map(|_| DeleteTimeseriesTableResponse {})
             }
         ),
+        "UpdateTimeseriesTable" => write!(UpdateTimeseriesTableRequest, |t, r, _| {
+            table_admin::update_timeseries_table(t, r)
+        }),
+        "UpdateTimeseriesMeta" => {
+            write!(
+                UpdateTimeseriesMetaRequest,
+                timeseries::update_timeseries_meta
+            )
+        }
+        "DeleteTimeseriesMeta" => write!(DeleteTimeseriesMetaRequest, |t, r, _| {
+            timeseries::delete_timeseries_meta(t, r)
+        }),
         "PutTimeseriesData" => write!(PutTimeseriesDataRequest, timeseries::put_timeseries_data),
         "GetTimeseriesData" => read!(GetTimeseriesDataRequest, timeseries::get_timeseries_data),
         "QueryTimeseriesMeta" => read!(QueryTimeseriesMetaRequest, |t, r, _| {

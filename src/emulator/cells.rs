@@ -175,7 +175,13 @@ pub fn visible(info: &TableInfo, stored: &Row, now_ms: i64, opts: &ReadOptions) 
         .columns
         .iter()
         .any(|c| stored.primary_key.iter().any(|(n, _)| n == c));
-    let max = opts.max_versions.unwrap_or(1).max(1) as usize;
+    // Versions beyond the table's max_versions (after an UpdateTable lowered
+    // it) are invalid and never returned.
+    let max = opts
+        .max_versions
+        .unwrap_or(1)
+        .max(1)
+        .min(info.max_versions.max(1)) as usize;
     let mut cells = Vec::new();
     let mut kept = 0;
     let mut current: Option<&str> = None;

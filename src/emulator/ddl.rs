@@ -51,7 +51,7 @@ fn new_table(txn: &WriteTransaction, name: &str, mut info: TableInfo) -> Result<
     catalog::save(txn, name, &info)
 }
 
-fn check_ttl(ttl: i32, min: i32, what: &str) -> Result<(), ApiError> {
+pub fn check_ttl(ttl: i32, min: i32, what: &str) -> Result<(), ApiError> {
     if ttl == 0 || ttl < -1 {
         return Err(ApiError::invalid("TimeToLive cannot be 0 or less than -1."));
     }
@@ -133,7 +133,7 @@ pub fn create_table(
     Ok(CreateTableResponse {})
 }
 
-fn pk_schema(info: &TableInfo) -> Vec<PrimaryKeySchema> {
+pub fn pk_schema(info: &TableInfo) -> Vec<PrimaryKeySchema> {
     info.primary_key
         .iter()
         .map(|c| PrimaryKeySchema {
@@ -148,6 +148,28 @@ fn pk_schema(info: &TableInfo) -> Vec<PrimaryKeySchema> {
                 .then_some(PrimaryKeyOption::AutoIncrement as i32),
         })
         .collect()
+}
+
+/// The emulator reserves no throughput: always 0/0 since creation.
+pub fn reserved_details(info: &TableInfo) -> ReservedThroughputDetails {
+    ReservedThroughputDetails {
+        capacity_unit: CapacityUnit {
+            read: Some(0),
+            write: Some(0),
+        },
+        last_increase_time: info.created_ms / 1000,
+        last_decrease_time: None,
+    }
+}
+
+pub fn table_options(info: &TableInfo) -> TableOptions {
+    TableOptions {
+        time_to_live: Some(info.time_to_live_s),
+        max_versions: Some(info.max_versions),
+        deviation_cell_version_in_sec: Some(info.deviation_cell_version_in_sec),
+        allow_update: Some(true),
+        ..Default::default()
+    }
 }
 
 pub fn describe_table(
@@ -165,21 +187,8 @@ pub fn describe_table(
             primary_key: pk_schema(&info),
             defined_column: vec![],
         },
-        reserved_throughput_details: ReservedThroughputDetails {
-            capacity_unit: CapacityUnit {
-                read: Some(0),
-                write: Some(0),
-            },
-            last_increase_time: info.created_ms / 1000,
-            last_decrease_time: None,
-        },
-        table_options: TableOptions {
-            time_to_live: Some(info.time_to_live_s),
-            max_versions: Some(info.max_versions),
-            deviation_cell_version_in_sec: Some(info.deviation_cell_version_in_sec),
-            allow_update: Some(true),
-            ..Default::default()
-        },
+        reserved_throughput_details: reserved_details(&info),
+        table_options: table_options(&info),
         table_status: Some(1),
         stream_details: Some(StreamDetails {
             enable_stream: false,
@@ -257,7 +266,7 @@ pub fn create_timeseries_table(
     Ok(CreateTimeseriesTableResponse {})
 }
 
-fn ts_meta(name: String, info: &TableInfo) -> TimeseriesTableMeta {
+pub fn ts_meta(name: String, info: &TableInfo) -> TimeseriesTableMeta {
     TimeseriesTableMeta {
         table_name: name,
         table_options: Some(TimeseriesTableOptions {

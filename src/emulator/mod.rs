@@ -32,6 +32,7 @@ pub mod read;
 pub mod rows;
 pub mod server;
 pub mod store;
+pub mod table_admin;
 pub mod timeseries;
 pub mod validate;
 

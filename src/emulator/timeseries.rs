@@ -264,12 +264,24 @@ pub fn get_timeseries_data(
     } else {
         Box::new(range)
     };
+    // TTL counts from each point's own time: older points are never returned.
+    let oldest_us = (info.time_to_live_s > 0)
+        .then(|| (now_ms - info.time_to_live_s as i64 * 1000).saturating_mul(1000));
     let mut out = Vec::new();
     let mut count = 0;
     let mut next_token = None;
     for entry in iter {
         let (_, v) = entry?;
         let mut stored = validate::decode_row(v.value(), "stored point")?;
+        if let Some(oldest) = oldest_us {
+            let time_us = stored.primary_key.iter().find_map(|(n, v)| match v {
+                PkValue::Integer(t) if n == layout::PK_TIME => Some(*t),
+                _ => None,
+            });
+            if time_us.is_some_and(|t| t < oldest) {
+                continue;
+            }
+        }
         if count == limit {
             let t = match stored.primary_key.last() {
                 Some((_, PkValue::Integer(t))) => *t,
@@ -449,5 +461,115 @@ pub fn query_timeseries_meta(
         timeseries_metas: out,
         total_hit,
         next_token,
+    })
+}
+
+/// UpdateTimeseriesMeta: sets the attributes of each listed series (creating
+/// its meta if the series has none yet); per-series problems are reported
+/// in `failed_rows` by request index.
+pub fn update_timeseries_meta(
+    txn: &WriteTransaction,
+    req: UpdateTimeseriesMetaRequest,
+    now_ms: i64,
+) -> Result<UpdateTimeseriesMetaResponse, ApiError> {
+    let info = catalog::require(
+        &txn.open_table(TABLES)?,
+        &req.table_name,
+        TableKind::Timeseries,
+    )?;
+    if req.timeseries_meta.is_empty() {
+        return Err(ApiError::invalid(
+            "No timeseries meta is specified in UpdateTimeseriesMeta.",
+        ));
+    }
+    if req.timeseries_meta.len() > MAX_BATCH_WRITE_ROWS {
+        return Err(ApiError::invalid(format!(
+            "The number of metas in UpdateTimeseriesMeta exceeds the limit. Limit:{MAX_BATCH_WRITE_ROWS}, Current:{}.",
+            req.timeseries_meta.len()
+        )));
+    }
+    let mut metas = txn.open_table(TS_META)?;
+    let mut failed = Vec::new();
+    for (i, m) in req.timeseries_meta.iter().enumerate() {
+        let fail = |message: String| FailedRowInfo {
+            row_index: i as i32,
+            error_code: Some("OTSParameterInvalid".into()),
+            error_message: Some(message),
+        };
+        let key = match key_from_proto(&m.time_series_key) {
+            Ok(k) => k,
+            Err(e) => {
+                failed.push(fail(e.message));
+                continue;
+            }
+        };
+        if key.measurement.is_empty() {
+            failed.push(fail(
+                "The measurement of a timeseries key must not be empty.".into(),
+            ));
+            continue;
+        }
+        let attributes = m.attributes.clone().unwrap_or_else(|| "[]".into());
+        if SeriesKey::parse_tags(&attributes).is_none() {
+            failed.push(fail(format!(
+                "Invalid attributes: {attributes}; expected [\"name=value\",...]."
+            )));
+            continue;
+        }
+        let mk = meta_key(info.id, &key);
+        let had_attributes = match metas.get(mk.as_slice())? {
+            Some(v) => TimeseriesMeta::decode(v.value())
+                .map_err(|e| ApiError::internal(format!("corrupt series meta: {e}")))?
+                .attributes
+                .is_some_and(|a| a != "[]"),
+            None => false,
+        };
+        if had_attributes && !info.allow_update_attributes {
+            failed.push(fail(
+                "The table does not allow updating the attributes of a timeseries.".into(),
+            ));
+            continue;
+        }
+        let mut meta = meta_of(&key, now_ms * 1000);
+        meta.attributes = Some(attributes);
+        metas.insert(mk.as_slice(), meta.encode_to_vec().as_slice())?;
+    }
+    Ok(UpdateTimeseriesMetaResponse {
+        failed_rows: failed,
+    })
+}
+
+/// DeleteTimeseriesMeta: removes the meta of each listed series (its points
+/// stay); a series without meta is not an error.
+pub fn delete_timeseries_meta(
+    txn: &WriteTransaction,
+    req: DeleteTimeseriesMetaRequest,
+) -> Result<DeleteTimeseriesMetaResponse, ApiError> {
+    let info = catalog::require(
+        &txn.open_table(TABLES)?,
+        &req.table_name,
+        TableKind::Timeseries,
+    )?;
+    if req.timeseries_key.is_empty() {
+        return Err(ApiError::invalid(
+            "No timeseries key is specified in DeleteTimeseriesMeta.",
+        ));
+    }
+    let mut metas = txn.open_table(TS_META)?;
+    let mut failed = Vec::new();
+    for (i, k) in req.timeseries_key.iter().enumerate() {
+        match key_from_proto(k) {
+            Ok(key) => {
+                metas.remove(meta_key(info.id, &key).as_slice())?;
+            }
+            Err(e) => failed.push(FailedRowInfo {
+                row_index: i as i32,
+                error_code: Some(e.code.into()),
+                error_message: Some(e.message),
+            }),
+        }
+    }
+    Ok(DeleteTimeseriesMetaResponse {
+        failed_rows: failed,
     })
 }

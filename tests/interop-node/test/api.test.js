@@ -189,6 +189,32 @@ describe('API surface', () => {
     });
   });
 
+  describe('updateTable and TTL on read', () => {
+    it('a shorter TTL and fewer max versions apply to later reads at once', async () => {
+      const t = await createTable(client, uniqueName('ut'), [{ name: 'pk', type: 'STRING' }], { maxVersions: 3, maxTimeDeviation: 5 * 86400 });
+      const now = Date.now();
+      await call(client, 'updateRow', { tableName: t, condition: ignore(), primaryKey: [{ pk: 'a' }], updateOfAttributeColumns: [{ PUT: [
+        { c: 'v0', timestamp: Long.fromNumber(now - 2 * 86400 * 1000) }, { c: 'v1', timestamp: Long.fromNumber(now - 2) }, { c: 'v2', timestamp: Long.fromNumber(now - 1) },
+      ] }] });
+      const read = async () => attrsNoTs((await call(client, 'getRow', { tableName: t, primaryKey: [{ pk: 'a' }], maxVersions: 3 })).row);
+      assert.deepEqual(await read(), [['c', 'v2'], ['c', 'v1'], ['c', 'v0']]);
+      const data = await call(client, 'updateTable', { tableName: t, tableOptions: { timeToLive: 86400, maxVersions: 2, maxTimeDeviation: 3600 } });
+      assert.deepEqual([data.tableOptions.timeToLive, data.tableOptions.maxVersions, Number(data.tableOptions.deviationCellVersionInSec)], [86400, 2, 3600]);
+      const d = await call(client, 'describeTable', { tableName: t });
+      assert.deepEqual([d.tableOptions.timeToLive, d.tableOptions.maxVersions, Number(d.tableOptions.deviationCellVersionInSec)], [86400, 2, 3600]);
+      assert.deepEqual(await read(), [['c', 'v2'], ['c', 'v1']]);
+    });
+    it('bad options are OTSParameterInvalid, unknown tables OTSObjectNotExist', async () => {
+      const t = await createTable(client, uniqueName('ut'), [{ name: 'pk', type: 'STRING' }]);
+      await expectServiceError(call(client, 'updateTable', { tableName: t, tableOptions: { maxVersions: 0, timeToLive: -1 } }),
+        400, 'OTSParameterInvalid', 'The maximum versions cannot be less than or equal to 0.');
+      await expectServiceError(call(client, 'updateTable', { tableName: t, tableOptions: { timeToLive: 100 } }),
+        400, 'OTSParameterInvalid', 'Invalid time_to_live: 100; it must be -1 (forever) or at least 86400 seconds.');
+      await expectServiceError(call(client, 'updateTable', { tableName: 'no_such_table_ut', tableOptions: { maxVersions: 2 } }),
+        404, 'OTSObjectNotExist', 'Requested table does not exist.');
+    });
+  });
+
   describe('capacity units by size (4 KB units, rounded up)', () => {
     it('writes and reads of a 4 KB+ row', async () => {
       const t = await createTable(client, uniqueName('cu'), [{ name: 'PK1', type: 'STRING' }]);

@@ -44,6 +44,13 @@ describe('SDK samples, unchanged', () => {
     assert.match(out.stdout, /tableName: 'sampleTable'/);
   });
 
+  it('updateTable.js raises maxVersions to 10', async () => {
+    succeeded(await runSample(emu, 'updateTable.js'), 'updateTable.js');
+    const d = await call(client, 'describeTable', { tableName: 'sampleTable' });
+    assert.equal(d.tableOptions.maxVersions, 10);
+    assert.equal(d.tableOptions.timeToLive, -1);
+  });
+
   it('putRow.js writes every attribute type, one with its own timestamp', async () => {
     const before = Date.now();
     succeeded(await runSample(emu, 'putRow.js'), 'putRow.js');
@@ -123,6 +130,11 @@ describe('SDK samples, unchanged', () => {
   it('deleteRow.js deletes row 20013', async () => {
     succeeded(await runSample(emu, 'deleteRow.js'), 'deleteRow.js');
     assert.deepEqual((await getRow(20013, 20013)).row, {});
+  });
+
+  it('computeSplits.js (search indexes, not emulated) gets the service error for an unsupported operation', async () => {
+    const out = await runSample(emu, 'computeSplits.js');
+    assert.match(out.stdout, /computeSplits error:[\s\S]*OTSParameterInvalid[\s\S]*Unsupported operation: ComputeSplits\./, out.stdout);
   });
 
   it('primarykey.js: every key type with an AUTO_INCREMENT column, read back by the returned key', async () => {
