@@ -2,6 +2,8 @@
 //! (consumers, the dead-letter/status producer, admin): bootstrap servers,
 //! then the user's `[kafka.client]` passthrough, which wins.
 
+pub mod preflight;
+
 use rdkafka::ClientConfig;
 
 use crate::config::Config;

@@ -603,6 +603,8 @@ async fn manual_resources_that_exist_correctly_start_and_deliver() {
     for (role, t) in connector_topics(name) {
         create_connector_topic(&broker, role, &t).await;
     }
+    // Manual resources include the consumer group.
+    broker.create_group(&format!("connect-{name}"), &topic, 2);
     let msgs = numbered(0, 50, 2, 0);
     produce(&broker, &topic, &msgs).await;
     let cfg = config(

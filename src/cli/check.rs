@@ -1,6 +1,7 @@
 //! `tablestore-sink check --config FILE`: validates the configuration
-//! without running anything, and prints it with secrets redacted and every
-//! default filled in.
+//! without running anything, prints it with secrets redacted and every
+//! default filled in, then what the settings do where that is not obvious
+//! (notes and warnings, [`Config::explain`](crate::config::Config::explain)).
 
 use std::path::PathBuf;
 
@@ -14,6 +15,9 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let config = crate::config::load(&args.config)?;
     println!("{}", serde_json::to_string_pretty(&config.redacted_json())?);
+    for explanation in config.explain() {
+        println!("{explanation}");
+    }
     println!(
         "configuration OK: connector {:?}, group {:?}, topic {:?} -> {} table {:?}",
         config.connector.name,

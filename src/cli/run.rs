@@ -11,5 +11,9 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = crate::config::load(&args.config)?;
+    // Once, at startup: settings that drop or change data unexpectedly.
+    for warning in config.warnings() {
+        tracing::warn!(setting = warning.key, "{}", warning.text);
+    }
     crate::sink::run(config)
 }

@@ -33,6 +33,18 @@ pub enum ResourceCreation {
     Manual,
 }
 
+/// What the sink does when its source topic does not exist (yet).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingTopic {
+    /// Wait for it: not ready, a log line every few seconds (under
+    /// Kubernetes a crash loop would only restart into the same wait).
+    #[default]
+    Wait,
+    /// Exit at once with an error.
+    Fail,
+}
+
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaConfig {
@@ -49,6 +61,9 @@ pub struct KafkaConfig {
     pub failure_policy: FailurePolicy,
     #[serde(default)]
     pub resource_creation: ResourceCreation,
+    /// A missing source topic: wait for it (default) or fail.
+    #[serde(default)]
+    pub on_missing_topic: MissingTopic,
     /// Consumer group; default `connect-<name>`; must start with `connect-`.
     #[serde(default)]
     pub group: Option<String>,
@@ -132,6 +147,7 @@ impl std::fmt::Debug for KafkaConfig {
             .field("offset_reset", &self.offset_reset)
             .field("failure_policy", &self.failure_policy)
             .field("resource_creation", &self.resource_creation)
+            .field("on_missing_topic", &self.on_missing_topic)
             .field("group", &self.group)
             .field("session_timeout_ms", &self.session_timeout_ms)
             .field("commit_interval_ms", &self.commit_interval_ms)

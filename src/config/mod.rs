@@ -9,6 +9,7 @@
 //! [`writer`](WriterConfig), [`metrics`](MetricsConfig).
 
 mod checks;
+mod explain;
 mod kafka;
 mod load;
 mod secret;
@@ -20,15 +21,16 @@ mod wide_column;
 
 use serde::{Deserialize, Serialize};
 
-pub use kafka::{FailurePolicy, KafkaConfig, OffsetReset, ResourceCreation};
+pub use explain::{Explanation, Level};
+pub use kafka::{FailurePolicy, KafkaConfig, MissingTopic, OffsetReset, ResourceCreation};
 pub use load::{load, substitute_env};
 pub use secret::Secret;
 pub use tablestore::{Model, TablestoreConfig, EMBEDDED};
-pub use timeseries::{FieldType, TimeseriesConfig, TimeseriesField, TimestampUnit};
+pub use timeseries::{FieldType, SubMicrosecond, TimeseriesConfig, TimeseriesField, TimestampUnit};
 pub use validate::ConfigError;
 pub use wide_column::{
-    DeleteMode, JsonConversion, KeyValueFormat, PkColumnConfig, PkColumnType, PrimaryKeyMode,
-    WideColumnConfig, WriteMode,
+    DeleteMode, JsonConversion, KeyClash, KeyValueFormat, PkColumnConfig, PkColumnType,
+    PrimaryKeyMode, WideColumnConfig, WriteMode,
 };
 
 /// The whole configuration file.

@@ -12,6 +12,19 @@ pub enum TimestampUnit {
     Nanoseconds,
 }
 
+/// What a time finer than a microsecond becomes (Tablestore stores
+/// microseconds).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SubMicrosecond {
+    /// Dropped: 1700000000123456789 ns → 1700000000123456 µs (the product
+    /// page and the managed connector).
+    #[default]
+    Truncate,
+    /// The record goes to the dead-letter topic.
+    Reject,
+}
+
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
@@ -48,6 +61,14 @@ pub struct TimeseriesConfig {
     /// Unit of integer timestamps (case-insensitive in the file).
     #[serde(default, deserialize_with = "unit_case_insensitive")]
     pub timestamp_unit: TimestampUnit,
+    /// Nanosecond values and RFC 3339 fractions finer than a microsecond:
+    /// truncated (default) or dead-lettered.
+    #[serde(default)]
+    pub sub_microsecond: SubMicrosecond,
+    /// Lower-case data field names before writing (TimeSeries field names
+    /// are lowercase), as the managed connector does; default true.
+    #[serde(default = "default_true")]
+    pub lowercase_field_names: bool,
     /// Map every other field with detected types.
     #[serde(default = "default_true")]
     pub map_all_fields: bool,

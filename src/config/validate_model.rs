@@ -5,9 +5,7 @@ use super::checks::{
 };
 use super::timeseries::TimeseriesConfig;
 use super::validate::ConfigError;
-use super::wide_column::{
-    JsonConversion, KeyValueFormat, PrimaryKeyMode, WideColumnConfig, WriteMode,
-};
+use super::wide_column::{JsonConversion, KeyValueFormat, PrimaryKeyMode, WideColumnConfig};
 
 /// `[wide_column]`, when `tablestore.model = "wide_column"`.
 pub fn validate_wide_column(wc: &WideColumnConfig) -> Result<(), ConfigError> {
@@ -98,23 +96,8 @@ pub fn validate_wide_column(wc: &WideColumnConfig) -> Result<(), ConfigError> {
                 ),
             ));
         }
-        if wc.delete_mode.deletes_columns() && wc.write_mode != WriteMode::Update {
-            let rows_only = if wc.delete_mode.deletes_rows() {
-                "\"row\""
-            } else {
-                "\"none\""
-            };
-            return Err(ConfigError::invalid(
-                "wide_column.delete_mode",
-                &delete,
-                format!(
-                    "column deletes need write_mode = \"update\": with \"put\" every row is \
-                     replaced as a whole, so a null field is just not written and no column is \
-                     deleted; set write_mode = \"update\" or delete_mode = {rows_only}"
-                ),
-            ));
-        }
     }
+    validate_text_columns(wc)?;
     if wc.keep_integers && wc.json_conversion != JsonConversion::Auto {
         return Err(ConfigError::invalid(
             "wide_column.keep_integers",
@@ -122,6 +105,40 @@ pub fn validate_wide_column(wc: &WideColumnConfig) -> Result<(), ConfigError> {
             "keep_integers only changes how json_conversion = \"auto\" types numbers (INTEGER \
              instead of DOUBLE), and json_conversion is \"string\": set json_conversion = \
              \"auto\" or remove keep_integers",
+        ));
+    }
+    Ok(())
+}
+
+/// `key_column` / `value_column`: valid column names, distinct from each
+/// other and from the primary key's columns.
+fn validate_text_columns(wc: &WideColumnConfig) -> Result<(), ConfigError> {
+    let pk: Vec<&str> = match wc.primary_key_mode {
+        PrimaryKeyMode::Kafka => vec!["topic_partition", "offset"],
+        _ => wc.primary_key.iter().map(|c| c.name.as_str()).collect(),
+    };
+    for (key, name) in [
+        ("wide_column.key_column", &wc.key_column),
+        ("wide_column.value_column", &wc.value_column),
+    ] {
+        if let Some(problem) = column_name_problem(name) {
+            return Err(ConfigError::invalid(key, name, problem));
+        }
+        if pk.contains(&name.as_str()) {
+            return Err(ConfigError::invalid(
+                key,
+                name,
+                "this is a primary key column, and an attribute cannot have a primary key \
+                 column's name: choose another name",
+            ));
+        }
+    }
+    if wc.key_column == wc.value_column {
+        return Err(ConfigError::invalid(
+            "wide_column.key_column",
+            &wc.key_column,
+            "this is also wide_column.value_column; a string key and a string value need \
+             columns of their own: choose another name",
         ));
     }
     Ok(())
@@ -212,13 +229,34 @@ pub fn validate_timeseries(ts: &TimeseriesConfig) -> Result<(), ConfigError> {
              map_all_fields = true",
         ));
     }
+    // With lower-casing on, `fields` names match record fields
+    // case-insensitively and are written lower-cased.
+    let written = |name: &str| {
+        if ts.lowercase_field_names {
+            name.to_ascii_lowercase()
+        } else {
+            name.to_owned()
+        }
+    };
     for (i, field) in ts.fields.iter().enumerate() {
         let key = format!("timeseries.fields[{i}].name");
         let name = field.name.as_str();
-        if let Some(problem) = timeseries_field_problem(name) {
+        if let Some(problem) = timeseries_field_problem(&written(name)) {
+            let problem =
+                if ts.lowercase_field_names || !name.bytes().any(|b| b.is_ascii_uppercase()) {
+                    problem
+                } else {
+                    format!(
+                        "{problem}; or set timeseries.lowercase_field_names = true to lower-case \
+                     field names"
+                    )
+                };
             return Err(ConfigError::invalid(&key, name, problem));
         }
-        if let Some(first) = ts.fields[..i].iter().position(|f| f.name == name) {
+        if let Some(first) = ts.fields[..i]
+            .iter()
+            .position(|f| written(&f.name) == written(name))
+        {
             return Err(ConfigError::invalid(
                 &key,
                 name,

@@ -63,7 +63,8 @@ pub enum DeleteMode {
     None,
     /// A tombstone (null value) deletes the row.
     Row,
-    /// Null fields delete their columns (update mode).
+    /// Null fields delete their columns (update mode; with put, rows are
+    /// replaced whole, so this has no effect).
     Column,
     RowAndColumn,
 }
@@ -77,7 +78,33 @@ impl DeleteMode {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+/// What happens when a column from the message key has the name of a
+/// field of the value (the product page's test message: key `demo`, value
+/// `{"key": "test"}`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyClash {
+    /// Both are kept: the value's field keeps its name, the key's column
+    /// is written as `key_<name>` (prefix repeated until the name is free).
+    #[default]
+    Rename,
+    /// The key's column replaces the value's field (the Java plugin's rule;
+    /// the value's field is lost, and counted).
+    KeyWins,
+    /// The value's field is kept and the key's column dropped (counted).
+    ValueWins,
+}
+
+/// The column for a `string` key.
+pub fn default_key_column() -> String {
+    "key".into()
+}
+/// The column for a `string` value.
+pub fn default_value_column() -> String {
+    "value".into()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WideColumnConfig {
     #[serde(default)]
@@ -99,4 +126,32 @@ pub struct WideColumnConfig {
     pub write_mode: WriteMode,
     #[serde(default)]
     pub delete_mode: DeleteMode,
+    /// Column written for a `string` key (unless the key is the primary key).
+    #[serde(default = "default_key_column")]
+    pub key_column: String,
+    /// Column written for a `string` value (unless it is the primary key).
+    #[serde(default = "default_value_column")]
+    pub value_column: String,
+    /// A key column named like a value field: keep both (default) or let
+    /// one win.
+    #[serde(default)]
+    pub key_clash: KeyClash,
+}
+
+impl Default for WideColumnConfig {
+    fn default() -> Self {
+        WideColumnConfig {
+            key_format: KeyValueFormat::default(),
+            value_format: KeyValueFormat::default(),
+            json_conversion: JsonConversion::default(),
+            keep_integers: false,
+            primary_key_mode: PrimaryKeyMode::default(),
+            primary_key: Vec::new(),
+            write_mode: WriteMode::default(),
+            delete_mode: DeleteMode::default(),
+            key_column: default_key_column(),
+            value_column: default_value_column(),
+            key_clash: KeyClash::default(),
+        }
+    }
 }

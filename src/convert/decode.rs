@@ -10,7 +10,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::error::{ConvertError, Part};
-use super::json;
+use super::json::{self, ObjectError, ParseError};
 use crate::config::KeyValueFormat;
 
 /// A decoded key or value.
@@ -34,14 +34,9 @@ pub fn decode(
         return Ok(Decoded::Absent);
     };
     match format {
-        KeyValueFormat::String => {
-            std::str::from_utf8(bytes)
-                .map(Decoded::Text)
-                .map_err(|e| ConvertError::InvalidUtf8 {
-                    part,
-                    detail: e.to_string(),
-                })
-        }
+        KeyValueFormat::String => json::utf8(bytes)
+            .map(Decoded::Text)
+            .map_err(|detail| ConvertError::InvalidUtf8 { part, detail }),
         KeyValueFormat::Json => {
             if part == Part::Key && bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Decoded::Absent);
@@ -70,12 +65,15 @@ pub fn object(
     object_hint: &'static str,
 ) -> Result<Map<String, Json>, ConvertError> {
     json::parse_object(bytes).map_err(|e| match e {
-        Ok(found) => ConvertError::NotAnObject {
+        ObjectError::NotAnObject(found) => ConvertError::NotAnObject {
             part,
             found,
             hint: object_hint,
         },
-        Err(detail) => ConvertError::InvalidJson {
+        ObjectError::Parse(ParseError::NotUtf8(detail)) => {
+            ConvertError::InvalidUtf8 { part, detail }
+        }
+        ObjectError::Parse(ParseError::Syntax(detail)) => ConvertError::InvalidJson {
             part,
             detail,
             hint: json_hint,
@@ -95,9 +93,26 @@ mod tests {
         let err = decode(Part::Value, Some(b"\xff\xfe"), S).unwrap_err();
         assert_eq!(err.reason_code(), "invalid_utf8");
         assert!(
-            err.to_string().contains("record value is not valid UTF-8"),
+            err.to_string()
+                .contains("record value is not valid UTF-8 (invalid byte 0xff at offset 0)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn json_that_is_not_utf8_says_so() {
+        let err = decode(Part::Value, Some(b"\xff\xfe{}"), J).unwrap_err();
+        assert_eq!(err.reason_code(), "invalid_utf8");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("record value is not valid UTF-8 (invalid byte 0xff at offset 0)"),
+            "{msg}"
+        );
+        assert!(!msg.contains("expected value"), "{msg}");
+        // Latin-1 inside an otherwise fine JSON key.
+        let err = decode(Part::Key, Some(b"{\"name\":\"Jos\xe9\"}"), J).unwrap_err();
+        assert_eq!(err.reason_code(), "invalid_utf8");
+        assert!(err.to_string().contains("record key"), "{err}");
     }
 
     #[test]

@@ -32,7 +32,7 @@ impl fmt::Display for Part {
 /// A record that cannot become a Tablestore write.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConvertError {
-    #[error("the record {part} is not valid UTF-8 ({detail}); {part}_format = \"string\" needs UTF-8 text: fix the producer's encoding")]
+    #[error("the record {part} is not valid UTF-8 ({detail}); JSON and string formats take UTF-8 text: fix the producer's encoding")]
     InvalidUtf8 { part: Part, detail: String },
 
     #[error("the record {part} is not valid JSON ({detail}); {hint}")]
@@ -144,9 +144,11 @@ pub enum ConvertError {
         problem: TimestampError,
     },
 
-    #[error("field {name:?} is not a valid TimeSeries field name ({problem}); field names are 1-128 bytes of lowercase letters, digits and '_', not starting with a digit: rename it at the producer, e.g. to {suggestion:?}{alternative}")]
+    #[error("field {name:?}{} is not a valid TimeSeries field name ({problem}); field names are 1-128 bytes of lowercase letters, digits and '_', not starting with a digit: rename it at the producer, e.g. to {suggestion:?}{alternative}", lowered_note(.written_as))]
     BadFieldName {
         name: String,
+        /// The lower-cased name, when it differs from `name`.
+        written_as: Option<String>,
         problem: &'static str,
         suggestion: String,
         /// Extra way out, e.g. with `map_all_fields = false`.
@@ -163,8 +165,22 @@ pub enum ConvertError {
         problem: String,
     },
 
+    #[error("fields {first:?} and {second:?} would both be written as the TimeSeries field {name:?}, as field names are lower-cased (timeseries.lowercase_field_names = true); rename one of them at the producer")]
+    FieldNameClash {
+        name: String,
+        first: String,
+        second: String,
+    },
+
     #[error("the point has no fields ({detail}); a TimeSeries point needs at least one field besides its metric name, data source, tags and timestamp")]
     NoFields { detail: String },
+}
+
+/// `" (lower-cased to "x")"` when the name was lower-cased.
+fn lowered_note(written_as: &Option<String>) -> String {
+    written_as
+        .as_ref()
+        .map_or_else(String::new, |w| format!(" (lower-cased to {w:?})"))
 }
 
 impl ConvertError {
@@ -194,6 +210,7 @@ impl ConvertError {
             ConvertError::BadTimestamp { .. } => "bad_timestamp",
             ConvertError::BadFieldName { .. } => "bad_field_name",
             ConvertError::BadFieldValue { .. } => "bad_field_value",
+            ConvertError::FieldNameClash { .. } => "field_name_clash",
             ConvertError::NoFields { .. } => "no_fields",
         }
     }
@@ -223,6 +240,7 @@ impl ConvertError {
         "bad_timestamp",
         "bad_field_name",
         "bad_field_value",
+        "field_name_clash",
         "no_fields",
     ];
 }

@@ -7,14 +7,18 @@
 //!   rendering).
 //! * `auto`: strings → STRING, booleans → BOOLEAN, numbers → DOUBLE as the
 //!   product page documents; with `keep_integers`, JSON integers that fit
-//!   in an i64 → INTEGER. Objects and arrays → STRING (compact JSON).
+//!   in an i64 → INTEGER. Objects and arrays → STRING (compact JSON). A
+//!   number no cell type can hold (an integer outside the signed 64-bit
+//!   range, a float beyond the DOUBLE range) → STRING with its exact text,
+//!   so no digit is lost in any mode.
 //!
 //! JSON `null` has no value here (`None`): whether it skips or deletes a
 //! column is the caller's decision.
 //!
-//! Number text is serde_json's rendering of the parsed number, not the
-//! producer's bytes (the `arbitrary_precision` feature is off): `1.50`
-//! becomes `"1.5"`, `1E3` becomes `"1000.0"`, integers keep all digits.
+//! Numbers keep the producer's digits (serde_json's `arbitrary_precision`):
+//! `1.50` stays `"1.50"`, `1180591620717411303424` (2^70) keeps every
+//! digit; only an exponent is written one way (`1E3` → `"1e+3"`). [`classify`] says
+//! what a number is from that text.
 
 use serde_json::{Map, Number, Value as Json};
 
@@ -24,20 +28,97 @@ use crate::tablestore::plainbuffer::Value;
 /// The longest value excerpt quoted in an error message.
 const SNIPPET_CHARS: usize = 64;
 
-/// Parses `bytes` as one JSON document.
-pub fn parse(bytes: &[u8]) -> Result<Json, String> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(format!("it is empty ({} bytes)", bytes.len()));
-    }
-    serde_json::from_slice(bytes).map_err(|e| e.to_string())
+/// Why bytes are not a JSON document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// Not UTF-8 at all (JSON is UTF-8 text): where the first bad byte is.
+    NotUtf8(String),
+    /// UTF-8, but not JSON (empty, or a syntax error).
+    Syntax(String),
 }
 
-/// Parses `bytes` as a JSON object; `Err(Ok(type))` says which other JSON
-/// type it was, `Err(Err(detail))` that it is not JSON at all.
-pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Json>, Result<&'static str, String>> {
-    match parse(bytes).map_err(Err)? {
+/// Parses `bytes` as one JSON document. Bytes that are not UTF-8 are
+/// reported as such (serde_json would say "expected value at line 1
+/// column 1"); checking first costs nothing, as `from_str` then skips its
+/// own UTF-8 validation.
+pub fn parse(bytes: &[u8]) -> Result<Json, ParseError> {
+    let text = utf8(bytes).map_err(ParseError::NotUtf8)?;
+    if text.bytes().all(|b| b.is_ascii_whitespace()) {
+        return Err(ParseError::Syntax(format!(
+            "it is empty ({} bytes)",
+            bytes.len()
+        )));
+    }
+    serde_json::from_str(text).map_err(|e| ParseError::Syntax(e.to_string()))
+}
+
+/// `bytes` as UTF-8, or where the first invalid byte is.
+pub fn utf8(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        match e.error_len() {
+            Some(_) => format!("invalid byte 0x{:02x} at offset {at}", bytes[at]),
+            None => format!("incomplete character at offset {at}, the end of the data"),
+        }
+    })
+}
+
+/// Why bytes are not a JSON object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectError {
+    Parse(ParseError),
+    /// A JSON document of another type (`"array"`, `"integer"`, ...).
+    NotAnObject(&'static str),
+}
+
+/// Parses `bytes` as a JSON object.
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Json>, ObjectError> {
+    match parse(bytes).map_err(ObjectError::Parse)? {
         Json::Object(map) => Ok(map),
-        other => Err(Ok(type_name(&other))),
+        other => Err(ObjectError::NotAnObject(type_name(&other))),
+    }
+}
+
+/// What a JSON number is, read from its text.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NumberKind {
+    /// An integer in the signed 64-bit range (an INTEGER cell).
+    Int(i64),
+    /// An integer outside it; `over_64_bits` when it does not fit a u64
+    /// either (2^70), else it is between 2^63 and 2^64 - 1.
+    WideInt { over_64_bits: bool },
+    /// A number with a fraction or exponent, within the DOUBLE range.
+    Float(f64),
+    /// A number with a fraction or exponent beyond the DOUBLE range (1e400).
+    HugeFloat,
+}
+
+/// Classifies `n` by its text.
+pub fn classify(n: &Number) -> NumberKind {
+    if let Some(i) = n.as_i64() {
+        return NumberKind::Int(i);
+    }
+    let text = n.as_str();
+    if !text.contains(['.', 'e', 'E']) {
+        return NumberKind::WideInt {
+            over_64_bits: n.as_u64().is_none(),
+        };
+    }
+    match n.as_f64() {
+        Some(f) => NumberKind::Float(f),
+        None => NumberKind::HugeFloat,
+    }
+}
+
+/// How an out-of-range number is described in error messages.
+pub fn range_problem(kind: NumberKind) -> Option<&'static str> {
+    match kind {
+        NumberKind::WideInt { over_64_bits: true } => Some("an integer over 64 bits"),
+        NumberKind::WideInt {
+            over_64_bits: false,
+        } => Some("an integer beyond the signed 64-bit range"),
+        NumberKind::HugeFloat => Some("a number beyond the DOUBLE range"),
+        NumberKind::Int(_) | NumberKind::Float(_) => None,
     }
 }
 
@@ -46,8 +127,10 @@ pub fn type_name(v: &Json) -> &'static str {
     match v {
         Json::Null => "null",
         Json::Bool(_) => "boolean",
-        Json::Number(n) if n.is_f64() => "float",
-        Json::Number(_) => "integer",
+        Json::Number(n) => match classify(n) {
+            NumberKind::Int(_) | NumberKind::WideInt { .. } => "integer",
+            NumberKind::Float(_) | NumberKind::HugeFloat => "float",
+        },
         Json::String(_) => "string",
         Json::Array(_) => "array",
         Json::Object(_) => "object",
@@ -61,10 +144,10 @@ pub fn compact(v: &Json) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-/// The JSON text of a number: integers with all their digits, floats in
-/// serde_json's shortest round-trip form (`1.5`, `1e20`, `1000.0`).
+/// The JSON text of a number: the producer's digits (an exponent is
+/// written `e+N` / `e-N`).
 pub fn number_text(n: &Number) -> String {
-    n.to_string()
+    n.as_str().to_owned()
 }
 
 /// `v` as text: strings as they are, numbers and booleans as their JSON
@@ -99,18 +182,18 @@ pub fn detect(v: &Json, keep_integers: bool) -> Option<Value> {
 }
 
 /// A number as DOUBLE, or as INTEGER when `keep_integers` and it is an
-/// integer that fits in an i64. An integer above `i64::MAX` (serde_json
-/// holds it as a u64) cannot be an INTEGER cell, so it stays DOUBLE, as
-/// every number would without the option; it may lose precision there,
-/// like any integer beyond 2^53 does as a DOUBLE.
+/// integer in the signed 64-bit range. A number neither type can hold (an
+/// integer outside that range, a float beyond the DOUBLE range) is a
+/// STRING with its exact text: a DOUBLE would round it, silently.
+/// (Integers between 2^53 and 2^63 as DOUBLE round like any DOUBLE: that
+/// is what `auto` without `keep_integers` promises.)
 pub fn number_value(n: &Number, keep_integers: bool) -> Value {
-    if keep_integers {
-        if let Some(i) = n.as_i64() {
-            return Value::Integer(i);
-        }
+    match classify(n) {
+        NumberKind::Int(i) if keep_integers => Value::Integer(i),
+        NumberKind::Int(i) => Value::Double(i as f64),
+        NumberKind::Float(f) => Value::Double(f),
+        NumberKind::WideInt { .. } | NumberKind::HugeFloat => Value::String(number_text(n)),
     }
-    // `as_f64` is always `Some` without `arbitrary_precision`.
-    Value::Double(n.as_f64().unwrap_or(f64::NAN))
 }
 
 /// A short excerpt of `v` for an error message: compact JSON, cut at
@@ -172,34 +255,117 @@ mod tests {
         assert_eq!(a(json!(null)), None);
     }
 
+    fn number(s: &str) -> Number {
+        serde_json::from_str::<Number>(s).unwrap()
+    }
+
     #[test]
-    fn keep_integers_keeps_i64_and_sends_larger_u64_to_double() {
-        let k = |v: Json| detect(&v, true);
-        assert_eq!(k(json!(3)), Some(Value::Integer(3)));
-        assert_eq!(k(json!(i64::MIN)), Some(Value::Integer(i64::MIN)));
-        assert_eq!(k(json!(i64::MAX)), Some(Value::Integer(i64::MAX)));
-        assert_eq!(k(json!(u64::MAX)), Some(Value::Double(u64::MAX as f64)));
+    fn keep_integers_keeps_i64_and_wider_integers_keep_their_digits() {
+        let k = |v: &str| detect(&serde_json::from_str(v).unwrap(), true);
+        assert_eq!(k("3"), Some(Value::Integer(3)));
+        assert_eq!(k("-9223372036854775808"), Some(Value::Integer(i64::MIN)));
+        assert_eq!(k("9223372036854775807"), Some(Value::Integer(i64::MAX)));
+        // INTEGER cells are signed 64-bit: wider integers are their text.
+        assert_eq!(
+            k("18446744073709551615"),
+            Some(Value::String("18446744073709551615".into()))
+        );
+        assert_eq!(
+            k("1180591620717411303424"),
+            Some(Value::String("1180591620717411303424".into()))
+        );
         // A float with a zero fraction is still a float.
-        assert_eq!(k(json!(2.0)), Some(Value::Double(2.0)));
+        assert_eq!(k("2.0"), Some(Value::Double(2.0)));
     }
 
     #[test]
-    fn number_text_is_serde_json_rendering() {
-        let n = |s: &str| number_text(&serde_json::from_str::<Number>(s).unwrap());
-        assert_eq!(n("1.50"), "1.5");
-        assert_eq!(n("1E3"), "1000.0");
-        assert_eq!(n("18446744073709551615"), "18446744073709551615");
-        // serde_json keeps the sign of zero by parsing "-0" as a float.
-        assert_eq!(n("-0"), "-0.0");
+    fn auto_keeps_the_digits_of_numbers_a_double_cannot_hold() {
+        let a = |v: &str| detect(&serde_json::from_str(v).unwrap(), false);
+        assert_eq!(a("3"), Some(Value::Double(3.0)));
+        assert_eq!(
+            a("1180591620717411303424"),
+            Some(Value::String("1180591620717411303424".into()))
+        );
+        assert_eq!(a("1e400"), Some(Value::String("1e+400".into())));
+        assert_eq!(a("-1.5e3"), Some(Value::Double(-1500.0)));
     }
 
     #[test]
-    fn parse_reports_empty_and_invalid_input() {
-        assert!(parse(b"").unwrap_err().contains("empty"));
-        assert!(parse(b"  \n").unwrap_err().contains("empty"));
-        assert!(parse(b"{").is_err());
-        assert_eq!(parse_object(b"[1]").unwrap_err(), Ok("array"));
-        assert_eq!(parse_object(b"1.5").unwrap_err(), Ok("float"));
+    fn number_text_is_the_producers_text() {
+        assert_eq!(number_text(&number("1.50")), "1.50");
+        // serde_json writes exponents one way: e, then the sign.
+        assert_eq!(number_text(&number("1E3")), "1e+3");
+        assert_eq!(number_text(&number("2.5e-7")), "2.5e-7");
+        assert_eq!(
+            number_text(&number("1180591620717411303424")),
+            "1180591620717411303424"
+        );
+        assert_eq!(number_text(&number("-0")), "-0");
+        // String conversion (the default) writes that text.
+        assert_eq!(
+            to_value(
+                &serde_json::from_str("1180591620717411303424").unwrap(),
+                JsonConversion::String,
+                false
+            ),
+            Some(Value::String("1180591620717411303424".into()))
+        );
+    }
+
+    #[test]
+    fn numbers_are_classified_by_their_text() {
+        assert_eq!(classify(&number("-7")), NumberKind::Int(-7));
+        assert_eq!(classify(&number("-0")), NumberKind::Int(0));
+        assert_eq!(
+            classify(&number("9223372036854775808")),
+            NumberKind::WideInt {
+                over_64_bits: false
+            }
+        );
+        assert_eq!(
+            classify(&number("1180591620717411303424")),
+            NumberKind::WideInt { over_64_bits: true }
+        );
+        assert_eq!(
+            classify(&number("-1180591620717411303424")),
+            NumberKind::WideInt { over_64_bits: true }
+        );
+        assert_eq!(classify(&number("1.0")), NumberKind::Float(1.0));
+        assert_eq!(classify(&number("1e3")), NumberKind::Float(1000.0));
+        assert_eq!(classify(&number("1e400")), NumberKind::HugeFloat);
+        assert_eq!(
+            range_problem(classify(&number("1180591620717411303424"))),
+            Some("an integer over 64 bits")
+        );
+    }
+
+    #[test]
+    fn parse_reports_empty_invalid_and_non_utf8_input() {
+        let syntax = |b: &[u8]| match parse(b) {
+            Err(ParseError::Syntax(d)) => d,
+            other => panic!("{other:?}"),
+        };
+        assert!(syntax(b"").contains("empty"));
+        assert!(syntax(b"  \n").contains("empty"));
+        assert!(!syntax(b"{").is_empty());
+        assert_eq!(
+            parse(b"\xff{}"),
+            Err(ParseError::NotUtf8("invalid byte 0xff at offset 0".into()))
+        );
+        assert_eq!(
+            parse(b"{\"a\":\"\xc3"),
+            Err(ParseError::NotUtf8(
+                "incomplete character at offset 6, the end of the data".into()
+            ))
+        );
+        assert_eq!(
+            parse_object(b"[1]").unwrap_err(),
+            ObjectError::NotAnObject("array")
+        );
+        assert_eq!(
+            parse_object(b"1.5").unwrap_err(),
+            ObjectError::NotAnObject("float")
+        );
         assert!(parse_object(b"{\"a\":1}").is_ok());
     }
 

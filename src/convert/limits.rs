@@ -81,6 +81,7 @@ pub fn check_field_name(name: &str, alternative: &'static str) -> Result<(), Con
     }
     Err(ConvertError::BadFieldName {
         name: name.to_owned(),
+        written_as: None,
         problem,
         suggestion,
         alternative,

@@ -36,6 +36,9 @@ pub use primary_key::PrimaryKeySpec;
 pub use timeseries::TimeseriesConverter;
 pub use wide_column::WideColumnConverter;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use crate::config::{Config, Model};
 use crate::tablestore::flatrows::TimeseriesRow;
 use crate::tablestore::plainbuffer::Row;
@@ -61,6 +64,17 @@ pub struct Record<'a> {
 pub struct RowWrite {
     pub op: OperationType,
     pub row: Row,
+    /// Name clashes met while building the row (see [`wide_column`]).
+    pub clashes: FieldClashes,
+}
+
+/// Fields of one record that wanted a column name already taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FieldClashes {
+    /// Key columns named like a value field (`wide_column.key_clash`).
+    pub key_value: u32,
+    /// Fields named like a primary-key column, left out.
+    pub primary_key: u32,
 }
 
 /// What a record becomes.
@@ -72,9 +86,45 @@ pub enum Converted {
 
 /// The converter for the configured model.
 #[derive(Clone, Debug)]
-pub enum Converter {
+pub struct Converter {
+    model: ModelConverter,
+}
+
+#[derive(Clone, Debug)]
+enum ModelConverter {
     WideColumn(WideColumnConverter),
     Timeseries(TimeseriesConverter),
+}
+
+/// Running totals of [`FieldClashes`] over every record a
+/// [`WideColumnConverter`] has converted, shared with the metrics exporter, which moves them into its
+/// counters at each scrape. Converter threads add without locking, and
+/// only a record with a clash touches them.
+#[derive(Debug, Default)]
+pub struct ClashTally {
+    key_value: AtomicU64,
+    primary_key: AtomicU64,
+}
+
+impl ClashTally {
+    pub(crate) fn add(&self, clashes: FieldClashes) {
+        if clashes.key_value > 0 {
+            self.key_value
+                .fetch_add(u64::from(clashes.key_value), Ordering::Relaxed);
+        }
+        if clashes.primary_key > 0 {
+            self.primary_key
+                .fetch_add(u64::from(clashes.primary_key), Ordering::Relaxed);
+        }
+    }
+
+    /// The totals since the last call, as `(key_value, primary_key)`.
+    pub fn take(&self) -> (u64, u64) {
+        (
+            self.key_value.swap(0, Ordering::Relaxed),
+            self.primary_key.swap(0, Ordering::Relaxed),
+        )
+    }
 }
 
 impl Converter {
@@ -90,25 +140,34 @@ impl Converter {
     /// Builds the converter, or says which setting makes conversion
     /// impossible.
     pub fn try_new(config: &Config) -> Result<Self, SetupError> {
-        Ok(match config.tablestore.model {
+        let model = match config.tablestore.model {
             Model::WideColumn => {
-                Converter::WideColumn(WideColumnConverter::new(&config.wide_column)?)
+                ModelConverter::WideColumn(WideColumnConverter::new(&config.wide_column)?)
             }
             Model::Timeseries => {
                 let ts = config
                     .timeseries
                     .as_ref()
                     .ok_or(SetupError::MissingTimeseriesSection)?;
-                Converter::Timeseries(TimeseriesConverter::new(ts)?)
+                ModelConverter::Timeseries(TimeseriesConverter::new(ts)?)
             }
-        })
+        };
+        Ok(Converter { model })
+    }
+
+    /// The clash totals, for the metrics exporter (TimeSeries has none).
+    pub fn tally(&self) -> Arc<ClashTally> {
+        match &self.model {
+            ModelConverter::WideColumn(c) => c.tally(),
+            ModelConverter::Timeseries(_) => Arc::default(),
+        }
     }
 
     /// Converts one record.
     pub fn convert(&self, record: &Record) -> Result<Converted, ConvertError> {
-        match self {
-            Converter::WideColumn(c) => c.convert(record).map(Converted::Row),
-            Converter::Timeseries(c) => c.convert(record).map(Converted::Point),
+        match &self.model {
+            ModelConverter::WideColumn(c) => c.convert(record).map(Converted::Row),
+            ModelConverter::Timeseries(c) => c.convert(record).map(Converted::Point),
         }
     }
 }

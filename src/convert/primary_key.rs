@@ -22,7 +22,7 @@ use serde_json::Value as Json;
 
 use super::decode::Decoded;
 use super::error::{ConvertError, Part, SetupError};
-use super::json;
+use super::json::{self, NumberKind};
 use super::limits::MAX_PK_VALUE_BYTES;
 use super::Record;
 use crate::config::{
@@ -101,6 +101,11 @@ impl PrimaryKeySpec {
     /// also become the `key` / `value` column).
     pub fn uses_whole(&self, part: Part) -> bool {
         self.source == Source::Whole(part)
+    }
+
+    /// Whether the primary key comes from `part` of the record.
+    pub fn comes_from(&self, part: Part) -> bool {
+        matches!(self.source, Source::Fields(p) | Source::Whole(p) if p == part)
     }
 
     /// Whether the primary key comes from the record key.
@@ -194,13 +199,30 @@ fn from_json(part: Part, col: &PkColumnConfig, v: &Json) -> Result<PkValue, Conv
     }
     match col.column_type {
         PkColumnType::Integer => match v {
-            Json::Number(n) => n
-                .as_i64()
-                .map(PkValue::Integer)
-                .ok_or_else(|| bad("integer", INTEGER_HINT)),
-            Json::String(s) => parse_integer(s)
-                .map(PkValue::Integer)
-                .ok_or_else(|| bad("integer", INTEGER_HINT)),
+            Json::Number(n) => match json::classify(n) {
+                NumberKind::Int(i) => Ok(PkValue::Integer(i)),
+                kind @ NumberKind::WideInt { .. } => Err(ConvertError::BadPkType {
+                    part,
+                    field: col.name.clone(),
+                    expected: "integer",
+                    found: format!(
+                        "{} ({})",
+                        json::range_problem(kind).unwrap_or("out of range"),
+                        json::shorten(n.as_str())
+                    ),
+                    hint: INTEGER_HINT,
+                }),
+                NumberKind::Float(_) | NumberKind::HugeFloat => Err(bad("integer", INTEGER_HINT)),
+            },
+            Json::String(s) => parse_integer(s).map(PkValue::Integer).ok_or_else(|| {
+                let mut e = bad("integer", INTEGER_HINT);
+                if let (ConvertError::BadPkType { found, .. }, Some(why)) =
+                    (&mut e, overflow_problem(s))
+                {
+                    found.push_str(&format!(", {why}"));
+                }
+                e
+            }),
             _ => Err(bad("integer", INTEGER_HINT)),
         },
         PkColumnType::String => match v {
@@ -224,7 +246,10 @@ fn from_text(part: Part, col: &PkColumnConfig, text: &str) -> Result<PkValue, Co
                     part,
                     field: col.name.clone(),
                     expected: "integer",
-                    found: format!("the text {:?}", json::shorten(text)),
+                    found: match overflow_problem(text) {
+                        Some(why) => format!("the text {:?}, {why}", json::shorten(text)),
+                        None => format!("the text {:?}", json::shorten(text)),
+                    },
                     hint: WHOLE_INTEGER_HINT,
                 })
         }
@@ -238,6 +263,16 @@ fn parse_integer(s: &str) -> Option<i64> {
         return None;
     }
     s.parse().ok()
+}
+
+/// For a decimal integer string that does not fit an i64, why.
+fn overflow_problem(s: &str) -> Option<&'static str> {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let over_64_bits = s.starts_with('-') || digits.parse::<u64>().is_err();
+    json::range_problem(NumberKind::WideInt { over_64_bits })
 }
 
 fn check_len(col: &PkColumnConfig, text: String) -> Result<String, ConvertError> {

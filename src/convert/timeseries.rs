@@ -17,12 +17,17 @@
 //!   converted to its declared type; otherwise, with `map_all_fields`, its
 //!   type is detected (numbers DOUBLE, or INTEGER with `keep_integers`;
 //!   booleans BOOLEAN; strings STRING; objects and arrays STRING as compact
-//!   JSON); otherwise it is dropped. Nulls are skipped. The metric, data
+//!   JSON; a number no cell type holds, such as 2^70, STRING with its
+//!   digits); otherwise it is dropped. Nulls are skipped. The metric, data
 //!   source, tag and timestamp fields are never also fields.
 //!
-//! Names and sizes are checked against the TimeSeries limits
-//! ([`limits`](super::limits)); field names are not lower-cased silently
-//! (the Java plugin does): an invalid name is an error suggesting a valid one.
+//! Field names are lower-cased (`lowercase_field_names`, default on, as
+//! the managed connector does: TimeSeries field names are lowercase), and
+//! `fields` entries match them case-insensitively. What is still invalid
+//! after that (a `-`, a reserved name, two fields that lower-case to one
+//! name) is an error naming the field and the problem, with a valid name
+//! to use. Names and sizes are checked against the TimeSeries limits
+//! ([`limits`](super::limits)).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -31,11 +36,11 @@ use serde_json::{Map, Value as Json};
 
 use super::decode;
 use super::error::{ConvertError, Part, SetupError};
-use super::json;
+use super::json::{self, NumberKind};
 use super::limits::{self, MAX_CELL_BYTES, MAX_DATA_SOURCE_BYTES, MAX_FIELDS, MAX_TAGS_BYTES};
-use super::timestamp::{self, TimestampError};
+use super::timestamp::{self, TimeRule, TimestampError};
 use super::Record;
-use crate::config::{FieldType, TimeseriesConfig, TimestampUnit};
+use crate::config::{FieldType, TimeseriesConfig};
 use crate::tablestore::flatrows::{FieldValue, SeriesKey, TimeseriesRow};
 use crate::tablestore::plainbuffer::Value;
 
@@ -57,10 +62,13 @@ pub struct TimeseriesConverter {
     data_source_field: Option<String>,
     tag_fields: Vec<String>,
     timestamp_field: Option<String>,
-    unit: TimestampUnit,
+    time_rule: TimeRule,
     map_all_fields: bool,
+    /// Declared types by field name (lower-cased when `lowercase`).
     declared: HashMap<String, FieldType>,
     keep_integers: bool,
+    /// Lower-case field names before checking and writing them.
+    lowercase: bool,
 }
 
 impl TimeseriesConverter {
@@ -80,14 +88,25 @@ impl TimeseriesConverter {
             data_source_field: config.data_source_field.clone(),
             tag_fields: config.tag_fields.clone(),
             timestamp_field: config.timestamp_field.clone(),
-            unit: config.timestamp_unit,
+            time_rule: TimeRule {
+                unit: config.timestamp_unit,
+                sub_microsecond: config.sub_microsecond,
+            },
             map_all_fields: config.map_all_fields,
             declared: config
                 .fields
                 .iter()
-                .map(|f| (f.name.clone(), f.field_type))
+                .map(|f| {
+                    let name = if config.lowercase_field_names {
+                        f.name.to_ascii_lowercase()
+                    } else {
+                        f.name.clone()
+                    };
+                    (name, f.field_type)
+                })
                 .collect(),
             keep_integers: config.keep_integers,
+            lowercase: config.lowercase_field_names,
         })
     }
 
@@ -221,13 +240,15 @@ impl TimeseriesConverter {
         match map.get(field) {
             None => Err(missing("missing")),
             Some(Json::Null) => Err(missing("null")),
-            Some(v) => timestamp::from_json(v, self.unit).map_err(|problem: TimestampError| {
-                ConvertError::BadTimestamp {
-                    location: format!("field {field:?}"),
-                    value: json::snippet(v),
-                    problem,
-                }
-            }),
+            Some(v) => {
+                timestamp::from_json(v, self.time_rule).map_err(|problem: TimestampError| {
+                    ConvertError::BadTimestamp {
+                        location: format!("field {field:?}"),
+                        value: json::snippet(v),
+                        problem,
+                    }
+                })
+            }
         }
     }
 
@@ -239,13 +260,26 @@ impl TimeseriesConverter {
             || self.tag_fields.iter().any(|t| t == name)
     }
 
+    /// The name a record field is written under.
+    fn written_name<'a>(&self, name: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.lowercase && name.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(name)
+        }
+    }
+
     fn fields(&self, map: &Map<String, Json>) -> Result<Vec<(String, FieldValue)>, ConvertError> {
         let mut fields = Vec::new();
+        // Record names of the fields whose names were lower-cased, by
+        // their written name, to find two fields becoming one.
+        let mut lowered: Vec<(String, &str)> = Vec::new();
         for (name, v) in map {
             if self.is_key_field(name) {
                 continue;
             }
-            let (value, alternative) = match self.declared.get(name) {
+            let written = self.written_name(name);
+            let (value, alternative) = match self.declared.get(written.as_ref()) {
                 Some(&ty) => (declared_value(name, v, ty)?, " (and in timeseries.fields)"),
                 None if self.map_all_fields => (
                     json::detect(v, self.keep_integers).map(field_value),
@@ -256,7 +290,24 @@ impl TimeseriesConverter {
             let Some(value) = value else {
                 continue;
             };
-            limits::check_field_name(name, alternative)?;
+            let alternative = if !self.lowercase && name.bytes().any(|b| b.is_ascii_uppercase()) {
+                ", or set timeseries.lowercase_field_names = true to lower-case field names"
+            } else {
+                alternative
+            };
+            limits::check_field_name(&written, alternative).map_err(|mut e| {
+                if let ConvertError::BadFieldName {
+                    name: bad,
+                    written_as,
+                    ..
+                } = &mut e
+                {
+                    if *bad != *name {
+                        *written_as = Some(std::mem::replace(bad, name.clone()));
+                    }
+                }
+                e
+            })?;
             let len = value.payload_len();
             if len > MAX_CELL_BYTES {
                 return Err(ConvertError::ValueTooLarge {
@@ -266,7 +317,13 @@ impl TimeseriesConverter {
                     limit: MAX_CELL_BYTES,
                 });
             }
-            fields.push((name.clone(), value));
+            if let std::borrow::Cow::Owned(w) = &written {
+                lowered.push((w.clone(), name));
+            }
+            fields.push((written.into_owned(), value));
+        }
+        if !lowered.is_empty() {
+            check_lowercase_clashes(&lowered, &fields)?;
         }
         if fields.is_empty() {
             let detail = if self.map_all_fields {
@@ -291,6 +348,35 @@ impl TimeseriesConverter {
     }
 }
 
+/// Two record fields written under one name after lower-casing (`"Temp"`
+/// and `"temp"`): an error naming both, never one of them silently lost.
+/// `lowered` holds `(written, record name)` of the fields whose names
+/// changed.
+fn check_lowercase_clashes(
+    lowered: &[(String, &str)],
+    fields: &[(String, FieldValue)],
+) -> Result<(), ConvertError> {
+    for (written, original) in lowered {
+        if fields.iter().filter(|(n, _)| n == written).count() > 1 {
+            let other = lowered
+                .iter()
+                .find(|(w, o)| w == written && o != original)
+                .map_or(written.as_str(), |(_, o)| o);
+            let (first, second) = if other < *original {
+                (other, *original)
+            } else {
+                (*original, other)
+            };
+            return Err(ConvertError::FieldNameClash {
+                name: written.clone(),
+                first: first.to_owned(),
+                second: second.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A detected cell value as a field value.
 fn field_value(v: Value) -> FieldValue {
     match v {
@@ -313,10 +399,16 @@ fn declared_value(name: &str, v: &Json, ty: FieldType) -> Result<Option<FieldVal
     let found = json::type_name(v);
     Ok(Some(match (ty, v) {
         (_, Json::Null) => return Ok(None),
-        (FieldType::Integer, Json::Number(n)) => match n.as_i64() {
-            Some(i) => FieldValue::Long(i),
-            None if n.is_u64() => return Err(fail("integer", "it is beyond the signed 64-bit range")),
-            None => {
+        (FieldType::Integer, Json::Number(n)) => match json::classify(n) {
+            NumberKind::Int(i) => FieldValue::Long(i),
+            kind @ NumberKind::WideInt { .. } => {
+                let why = json::range_problem(kind).unwrap_or("out of range");
+                return Err(fail(
+                    "integer",
+                    &format!("it is {why}, and INTEGER fields are signed 64-bit; declare the field type = \"string\" to keep its digits"),
+                ));
+            }
+            NumberKind::Float(_) | NumberKind::HugeFloat => {
                 return Err(fail(
                     "integer",
                     "it has a fraction or exponent; send a whole number such as 3, or declare the field type = \"double\"",
@@ -332,7 +424,10 @@ fn declared_value(name: &str, v: &Json, ty: FieldType) -> Result<Option<FieldVal
                 ))
             }
         },
-        (FieldType::Double, Json::Number(n)) => FieldValue::Double(n.as_f64().unwrap_or(f64::NAN)),
+        (FieldType::Double, Json::Number(n)) => match n.as_f64() {
+            Some(d) => FieldValue::Double(d),
+            None => return Err(fail("double", "it is beyond the DOUBLE range; declare the field type = \"string\" to keep its text")),
+        },
         (FieldType::Double, Json::String(s)) => match s.parse::<f64>() {
             Ok(d) if d.is_finite() => FieldValue::Double(d),
             _ => return Err(fail("double", "the string is not a finite decimal number such as \"0.5\"")),

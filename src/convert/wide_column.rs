@@ -1,31 +1,44 @@
 //! A Kafka record as one Wide Column row change: PutRow, UpdateRow or
 //! DeleteRow.
 //!
-//! Columns: a `string` value becomes the column `value`, a `string` key
-//! the column `key` (unless that whole string is the primary key). A JSON
-//! object contributes one column per top-level field, the value's first
-//! and then the key's, a key field replacing a value field of the same
-//! name (as the Java plugin merges them). Fields named like a primary-key
-//! column are left out. Cell values follow `json_conversion` (see
-//! [`json`](super::json)); cells carry no timestamp, so the server stamps
-//! them and the last message written wins.
+//! Columns: a `string` value becomes the column `value_column` (default
+//! `value`), a `string` key the column `key_column` (default `key`),
+//! unless that whole string is the primary key. A JSON object contributes
+//! one column per top-level field, the value's first and then the key's.
+//! Cell values follow `json_conversion` (see [`json`](super::json)); cells
+//! carry no timestamp, so the server stamps them and the last message
+//! written wins.
 //!
-//! Nulls and deletes (the product page's matrix, implemented):
+//! Clashes, where two parts of a record want one column name, never lose
+//! data without a word: each is counted in [`FieldClashes`] (the sink
+//! exports the counts as a metric), and `check` explains the rules.
+//! * A key column with the name of a value field (the product page's test
+//!   message: key `demo`, value `{"key": "test"}`) follows `key_clash`:
+//!   `rename` (default) keeps the value's field and writes the key's as
+//!   `key_<name>` (the prefix repeated until the name is free); `key_wins`
+//!   is the Java plugin's rule (the key overwrites the field);
+//!   `value_wins` drops the key's column.
+//! * A field named like a primary-key column, in a part the primary key
+//!   does not come from (a value field `offset` in `kafka` mode), is left
+//!   out: Tablestore rejects an attribute named like a key column.
+//!
+//! Nulls and deletes (the product page's matrix):
 //!
 //! | record | put | update |
 //! |---|---|---|
 //! | tombstone, `record_key`, delete_mode row / row_and_column | DeleteRow | DeleteRow |
 //! | any other tombstone | error `tombstone` | error `tombstone` |
-//! | null field, delete_mode column / row_and_column | skipped | column deleted (all versions) |
+//! | null field, delete_mode column / row_and_column | skipped (the row is replaced whole) | column deleted (all versions) |
 //! | null field, delete_mode none / row | skipped | skipped |
-//! | every field null | error `no_columns` | deletes when column deletes are on, else error `all_null` |
-//! | no field at all | error `no_columns` | error `no_columns` |
+//! | every field null, or no field | PutRow of the primary key alone (overwrites the row) | column deletes when on, else error `all_null` / `no_columns` |
 //!
 //! Before a row leaves, the limits a single record can break are checked
 //! ([`limits`](super::limits)): column names, 2 MiB per value, 1024
 //! columns, about 4 MiB per row.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -34,15 +47,15 @@ use super::error::{ConvertError, Part, SetupError};
 use super::json;
 use super::limits::{self, MAX_CELL_BYTES, MAX_COLUMNS, MAX_ROW_BYTES};
 use super::primary_key::PrimaryKeySpec;
-use super::{Record, RowWrite};
-use crate::config::{DeleteMode, JsonConversion, KeyValueFormat, WideColumnConfig, WriteMode};
+use super::{ClashTally, FieldClashes, Record, RowWrite};
+use crate::config::{
+    DeleteMode, JsonConversion, KeyClash, KeyValueFormat, WideColumnConfig, WriteMode,
+};
 use crate::tablestore::plainbuffer::{Cell, PkValue, Row, Value};
 use crate::tablestore::proto::OperationType;
 
-/// Column written for a `string` key.
-pub const KEY_COLUMN: &str = "key";
-/// Column written for a `string` value.
-pub const VALUE_COLUMN: &str = "value";
+/// The prefix a renamed key column gets (`key_clash = "rename"`).
+pub const CLASH_PREFIX: &str = "key_";
 
 /// Converts records to Wide Column row changes. Immutable once built.
 #[derive(Clone, Debug)]
@@ -54,6 +67,18 @@ pub struct WideColumnConverter {
     write_mode: WriteMode,
     delete_mode: DeleteMode,
     primary_key: PrimaryKeySpec,
+    key_column: String,
+    value_column: String,
+    key_clash: KeyClash,
+    /// Clash totals over every record converted, for the metric; clones
+    /// share it.
+    tally: Arc<ClashTally>,
+}
+
+/// The attribute fields of one record, and the clashes met on the way.
+struct Fields<'a> {
+    list: Vec<(Cow<'a, str>, Field<'a>)>,
+    clashes: FieldClashes,
 }
 
 /// One field on its way to a cell.
@@ -73,7 +98,16 @@ impl WideColumnConverter {
             write_mode: config.write_mode,
             delete_mode: config.delete_mode,
             primary_key: PrimaryKeySpec::new(config)?,
+            key_column: config.key_column.clone(),
+            value_column: config.value_column.clone(),
+            key_clash: config.key_clash,
+            tally: Arc::default(),
         })
+    }
+
+    /// The clash totals, for the metrics exporter.
+    pub fn tally(&self) -> Arc<ClashTally> {
+        self.tally.clone()
     }
 
     /// The primary-key rule, also the table's primary-key schema.
@@ -89,8 +123,9 @@ impl WideColumnConverter {
         let key = decode(Part::Key, record.key, self.key_format)?;
         let primary_key = self.primary_key.extract(record, &key, &value)?;
         let fields = self.fields(&key, &value);
-        let cells = self.cells(&fields)?;
+        let cells = self.cells(&fields.list)?;
         check_row(&primary_key, &cells)?;
+        self.tally.add(fields.clashes);
         let op = match self.write_mode {
             WriteMode::Put => OperationType::Put,
             WriteMode::Update => OperationType::Update,
@@ -102,6 +137,7 @@ impl WideColumnConverter {
                 cells,
                 delete_marker: false,
             },
+            clashes: fields.clashes,
         })
     }
 
@@ -129,17 +165,21 @@ impl WideColumnConverter {
                 cells: Vec::new(),
                 delete_marker: true,
             },
+            clashes: FieldClashes::default(),
         })
     }
 
-    /// The attribute fields: the value's, then the key's (replacing
-    /// same-named ones), without primary-key columns.
-    fn fields<'a>(&self, key: &'a Decoded, value: &'a Decoded) -> Vec<(&'a str, Field<'a>)> {
-        let mut fields: Vec<(&str, Field)> = Vec::new();
-        let mut index: HashMap<&str, usize> = HashMap::new();
+    /// The attribute fields: the value's, then the key's (clashes per
+    /// `key_clash`), without primary-key columns.
+    fn fields<'a>(&'a self, key: &'a Decoded, value: &'a Decoded) -> Fields<'a> {
+        let mut fields = Fields {
+            list: Vec::new(),
+            clashes: FieldClashes::default(),
+        };
+        let mut index: HashMap<Cow<'a, str>, usize> = HashMap::new();
         for (part, decoded, text_column) in [
-            (Part::Value, value, VALUE_COLUMN),
-            (Part::Key, key, KEY_COLUMN),
+            (Part::Value, value, self.value_column.as_str()),
+            (Part::Key, key, self.key_column.as_str()),
         ] {
             let entries: Vec<(&str, Field)> = match decoded {
                 Decoded::Absent => Vec::new(),
@@ -152,13 +192,30 @@ impl WideColumnConverter {
             };
             for (name, field) in entries {
                 if self.primary_key.is_key_column(name) {
+                    if !self.primary_key.comes_from(part) {
+                        fields.clashes.primary_key += 1;
+                    }
                     continue;
                 }
-                match index.get(name) {
-                    Some(&i) => fields[i].1 = field,
-                    None => {
-                        index.insert(name, fields.len());
-                        fields.push((name, field));
+                let Some(&taken) = index.get(name) else {
+                    index.insert(Cow::Borrowed(name), fields.list.len());
+                    fields.list.push((Cow::Borrowed(name), field));
+                    continue;
+                };
+                // Only the key's columns can meet a name already taken.
+                fields.clashes.key_value += 1;
+                match self.key_clash {
+                    KeyClash::KeyWins => fields.list[taken].1 = field,
+                    KeyClash::ValueWins => {}
+                    KeyClash::Rename => {
+                        let mut renamed = format!("{CLASH_PREFIX}{name}");
+                        while index.contains_key(renamed.as_str())
+                            || self.primary_key.is_key_column(&renamed)
+                        {
+                            renamed.insert_str(0, CLASH_PREFIX);
+                        }
+                        index.insert(Cow::Owned(renamed.clone()), fields.list.len());
+                        fields.list.push((Cow::Owned(renamed), field));
                     }
                 }
             }
@@ -167,13 +224,14 @@ impl WideColumnConverter {
     }
 
     /// Cells for the fields under the write and delete modes.
-    fn cells(&self, fields: &[(&str, Field)]) -> Result<Vec<Cell>, ConvertError> {
+    fn cells(&self, fields: &[(Cow<str>, Field)]) -> Result<Vec<Cell>, ConvertError> {
         let update = self.write_mode == WriteMode::Update;
         let delete_nulls = update && self.delete_mode.deletes_columns();
         let mut cells = Vec::with_capacity(fields.len());
         let mut nulls = 0;
-        for &(name, field) in fields {
-            let value = match field {
+        for (name, field) in fields {
+            let name: &str = name;
+            let value = match *field {
                 Field::Text(text) => Some(Value::String(text.to_owned())),
                 Field::Json(v) => json::to_value(v, self.conversion, self.keep_integers),
             };
@@ -188,13 +246,11 @@ impl WideColumnConverter {
             limits::check_column_name(name)?;
             cells.push(cell);
         }
-        if cells.is_empty() {
-            return Err(if update && nulls > 0 {
+        // Put exports every record in overwrite mode (the product page):
+        // with nothing non-null, the row is its primary key alone.
+        if cells.is_empty() && update {
+            return Err(if nulls > 0 {
                 ConvertError::AllNull { count: nulls }
-            } else if nulls > 0 {
-                ConvertError::NoColumns {
-                    detail: format!("all {nulls} fields are null, and put mode skips nulls"),
-                }
             } else {
                 ConvertError::NoColumns {
                     detail: "the key and value have no fields besides the primary key".into(),

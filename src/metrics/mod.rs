@@ -3,6 +3,8 @@
 //! never per message. Labels are bounded: topic, partition, table, api,
 //! error code, reason.
 
+pub mod events;
+pub mod health;
 pub mod names;
 pub mod scrape;
 

@@ -22,6 +22,7 @@ pub const COMMITTED_OFFSET: &str = "tablestore_sink_committed_offset";
 pub const CONSUMER_LAG: &str = "tablestore_sink_consumer_lag_messages";
 pub const END_TO_END_LATENCY: &str = "tablestore_sink_end_to_end_latency_seconds";
 pub const REBALANCES: &str = "tablestore_sink_rebalances_total";
+pub const FIELD_CLASHES: &str = "tablestore_sink_field_clashes_total";
 
 /// Every name above, for the dashboard test.
 pub const ALL: &[&str] = &[
@@ -44,6 +45,7 @@ pub const ALL: &[&str] = &[
     CONSUMER_LAG,
     END_TO_END_LATENCY,
     REBALANCES,
+    FIELD_CLASHES,
 ];
 
 pub fn describe_all() {
@@ -126,6 +128,11 @@ pub fn describe_all() {
         END_TO_END_LATENCY,
         Unit::Seconds,
         "From the Kafka record timestamp to the Tablestore acknowledgement, by topic."
+    );
+    describe_counter!(
+        FIELD_CLASHES,
+        Unit::Count,
+        "Fields that wanted a column name already taken, by topic and kind (key_value: a key column named like a value field, handled per wide_column.key_clash; primary_key: a field named like a primary key column, not written)."
     );
     describe_counter!(
         REBALANCES,

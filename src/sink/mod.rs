@@ -99,6 +99,7 @@ pub async fn run_until(
         Model::WideColumn => {
             let converter = WideColumnConverter::new(&config.wide_column)
                 .context("setting up the Wide Column conversion")?;
+            crate::metrics::events::watch_clashes(converter.tally(), &config.kafka.topic);
             run_pipeline::<RowChange>(&config, converter, &started, stop).await
         }
         Model::Timeseries => {
@@ -191,7 +192,9 @@ struct Started {
 async fn start_destination(config: &Config) -> anyhow::Result<Started> {
     let destination = destination::connect(config).await?;
     resources::ensure_table(&destination.client, config).await?;
+    crate::kafka::preflight::wait_for_source_topic(config).await?;
     resources::ensure_topics(config).await?;
+    crate::kafka::preflight::check_group(config).await?;
     let record_limits = resources::record_limits(config).await?;
     Ok(Started {
         destination,

@@ -227,6 +227,26 @@ impl Broker {
             .collect())
     }
 
+    /// Creates consumer group `group` the way `kafka-consumer-groups.sh
+    /// --reset-offsets --to-earliest --execute` does: by committing offset
+    /// 0 for `topic` partitions `0..n` (what `manual` resources require).
+    pub fn create_group(&self, group: &str, topic: &str, partitions: i32) {
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition_offset(topic, p, Offset::Offset(0))
+                .unwrap();
+        }
+        consumer
+            .commit(&tpl, rdkafka::consumer::CommitMode::Sync)
+            .unwrap();
+    }
+
     /// The group's committed offsets for `topic` partitions `0..n`.
     pub fn committed(&self, group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> {
         let consumer: BaseConsumer = self

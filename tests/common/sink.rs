@@ -72,6 +72,11 @@ impl SinkProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Whether the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     /// SIGTERM, then wait (bounded); returns the exit status.
     pub fn stop(mut self) -> ExitStatus {
         unsafe_sigterm(self.child.id());

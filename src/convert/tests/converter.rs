@@ -201,6 +201,7 @@ fn reason_codes_are_a_small_fixed_set() {
         },
         ConvertError::BadFieldName {
             name: s(),
+            written_as: None,
             problem: "",
             suggestion: s(),
             alternative: "",
@@ -210,6 +211,11 @@ fn reason_codes_are_a_small_fixed_set() {
             expected: "",
             value: s(),
             problem: s(),
+        },
+        ConvertError::FieldNameClash {
+            name: s(),
+            first: s(),
+            second: s(),
         },
         ConvertError::NoFields { detail: s() },
     ];

@@ -1,9 +1,11 @@
 //! Unit tests of the conversion rules, one rule per test: Wide Column
-//! ([`wide_column`]), TimeSeries ([`timeseries`]) and the [`Converter`]
-//! entry point ([`converter`]). Helpers build converters from TOML
+//! ([`wide_column`]), TimeSeries ([`timeseries`]), the [`Converter`]
+//! entry point ([`converter`]) and the product page's semantics where we
+//! once differed ([`page`]). Helpers build converters from TOML
 //! snippets, the way users write them.
 
 mod converter;
+mod page;
 mod timeseries;
 mod wide_column;
 

@@ -98,15 +98,17 @@ fn kafka_mode_with_string_key_and_value_writes_key_and_value_columns() {
 }
 
 #[test]
-fn json_key_fields_become_columns_and_overwrite_value_fields() {
+fn json_key_fields_become_columns_and_clashes_keep_both() {
     let w = ok(
         &wc(""),
         Some(r#"{"a":"from key","k":"kk"}"#),
         Some(r#"{"a":"from value","b":"bb"}"#),
     );
-    assert_eq!(names(&w), ["a", "b", "k"]);
-    assert_eq!(put(&w, "a"), s("from key"));
+    assert_eq!(names(&w), ["a", "b", "k", "key_a"]);
+    assert_eq!(put(&w, "a"), s("from value"));
+    assert_eq!(put(&w, "key_a"), s("from key"));
     assert_eq!(put(&w, "k"), s("kk"));
+    assert_eq!(w.clashes.key_value, 1);
 }
 
 #[test]
@@ -215,8 +217,8 @@ primary_key = [{ name = "v", type = "string" }]
         vec![("v".to_owned(), PkValue::String("the value".into()))]
     );
     assert_eq!(names(&w), ["key"]);
-    // Without a key nothing is left to write.
-    assert_eq!(err(&c, None, Some("the value")).reason_code(), "no_columns");
+    // Without a key, put writes the primary key alone (overwrite mode).
+    assert!(ok(&c, None, Some("the value")).row.cells.is_empty());
 }
 
 #[test]
@@ -242,7 +244,7 @@ fn integer_pk_rejects_floats_objects_arrays_booleans_and_bad_strings() {
     for (key, found) in [
         (r#"{"id":1.5}"#, "the float 1.5"),
         (r#"{"id":1.0}"#, "the float 1.0"),
-        (r#"{"id":1e3}"#, "the float 1000.0"),
+        (r#"{"id":1e3}"#, "the float 1e+3"),
         (r#"{"id":{"n":1}}"#, r#"the object {"n":1}"#),
         (r#"{"id":[1]}"#, "the array [1]"),
         (r#"{"id":true}"#, "the boolean true"),
@@ -250,7 +252,7 @@ fn integer_pk_rejects_floats_objects_arrays_booleans_and_bad_strings() {
         (r#"{"id":" 12"}"#, r#"the string " 12""#),
         (
             r#"{"id":18446744073709551615}"#,
-            "the integer 18446744073709551615",
+            "an integer beyond the signed 64-bit range (18446744073709551615)",
         ),
     ] {
         let e = err(&c, Some(key), Some(r#"{"a":"1"}"#));
@@ -374,7 +376,8 @@ fn auto_conversion_detects_types_with_numbers_as_doubles() {
     assert_eq!(put(&w, "neg"), Value::Double(-7.0));
     assert_eq!(put(&w, "f"), Value::Double(1.5));
     assert_eq!(put(&w, "t"), Value::Boolean(true));
-    assert_eq!(put(&w, "big"), Value::Double(18446744073709551615.0));
+    // No cell type holds it: its digits, as STRING.
+    assert_eq!(put(&w, "big"), s("18446744073709551615"));
     assert_eq!(put(&w, "obj"), s(r#"{"a":null,"b":[1,2]}"#));
     assert_eq!(put(&w, "arr"), s(r#"[1,"x",{"y":false}]"#));
 }
@@ -389,8 +392,8 @@ fn auto_with_keep_integers_keeps_i64_integers() {
     assert_eq!(put(&w, "i"), Value::Integer(42));
     assert_eq!(put(&w, "neg"), Value::Integer(-7));
     assert_eq!(put(&w, "f"), Value::Double(1.5));
-    // Beyond i64: DOUBLE, as without the option.
-    assert_eq!(put(&w, "big"), Value::Double(18446744073709551615.0));
+    // Beyond i64: its digits, as STRING (never a rounded DOUBLE).
+    assert_eq!(put(&w, "big"), s("18446744073709551615"));
 }
 
 #[test]
@@ -485,27 +488,31 @@ fn all_null_in_update_mode_with_column_deletes_deletes_them() {
 }
 
 #[test]
-fn all_null_in_put_mode_is_no_columns() {
+fn all_null_in_put_mode_writes_the_primary_key_alone() {
+    // The page: with put, records with empty values are exported in
+    // overwrite mode.
     for d in DELETE_MODES {
-        let e = err(&mode("put", d), KEY, Some(r#"{"a":null}"#));
-        assert_eq!(e.reason_code(), "no_columns", "delete_mode {d}");
-        assert!(e.to_string().contains("put mode skips nulls"), "{e}");
+        let w = ok(&mode("put", d), KEY, Some(r#"{"a":null,"b":null}"#));
+        assert_eq!(w.op, OperationType::Put, "delete_mode {d}");
+        assert!(w.row.cells.is_empty(), "delete_mode {d}: {w:?}");
+        assert_eq!(
+            w.row.primary_key,
+            vec![("id".to_owned(), PkValue::Integer(1))]
+        );
     }
 }
 
 #[test]
-fn a_record_with_no_fields_is_no_columns() {
-    let e = err(&wc(""), None, Some("{}"));
-    assert_eq!(e.reason_code(), "no_columns");
+fn a_record_with_no_fields_is_a_key_only_put_and_no_columns_in_update() {
+    assert!(ok(&wc(""), None, Some("{}")).row.cells.is_empty());
     // Only primary-key fields.
     let c = wc("primary_key_mode = \"record_value\"\nprimary_key = [{ name = \"id\", type = \"integer\" }]");
-    assert_eq!(
-        err(&c, None, Some(r#"{"id":1}"#)).reason_code(),
-        "no_columns"
-    );
-    assert_eq!(
-        err(&mode("update", "row_and_column"), KEY, Some("{}")).reason_code(),
-        "no_columns"
+    assert!(ok(&c, None, Some(r#"{"id":1}"#)).row.cells.is_empty());
+    let e = err(&mode("update", "row_and_column"), KEY, Some("{}"));
+    assert_eq!(e.reason_code(), "no_columns");
+    assert!(
+        e.to_string().contains("no fields besides the primary key"),
+        "{e}"
     );
 }
 
