@@ -21,8 +21,12 @@ pub enum Model {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TablestoreConfig {
-    /// "embedded" or an http(s) URL such as `https://inst.cn-hangzhou.ots.aliyuncs.com`.
-    #[serde(default = "default_endpoint")]
+    /// Required: "embedded" or an http(s) URL such as
+    /// `https://inst.cn-hangzhou.ots.aliyuncs.com`. No default: a
+    /// production config that forgot it would otherwise consume, commit
+    /// and write into a local directory. (Empty when absent, so `validate`
+    /// can say how to fix it.)
+    #[serde(default)]
     pub endpoint: String,
     /// Data directory of the embedded emulator.
     #[serde(default = "default_data_dir")]
@@ -46,9 +50,6 @@ pub struct TablestoreConfig {
     pub model: Model,
 }
 
-pub fn default_endpoint() -> String {
-    EMBEDDED.into()
-}
 pub fn default_data_dir() -> PathBuf {
     PathBuf::from("./data/tablestore")
 }

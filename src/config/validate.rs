@@ -349,6 +349,15 @@ fn validate_kafka_client(c: &Config) -> Result<(), ConfigError> {
 /// `[tablestore]` except the model's own section.
 pub fn validate_tablestore(c: &Config) -> Result<(), ConfigError> {
     let t = &c.tablestore;
+    if t.endpoint.trim().is_empty() {
+        return Err(ConfigError::invalid(
+            "tablestore.endpoint",
+            &t.endpoint,
+            "the endpoint is required: set the instance's URL, e.g. endpoint = \
+             \"https://<instance>.cn-hangzhou.ots.aliyuncs.com\", or endpoint = \"embedded\" \
+             to run the local emulator inside the sink (data in tablestore.data_dir)",
+        ));
+    }
     if !t.is_embedded() {
         let rest = t
             .endpoint

@@ -17,7 +17,10 @@ const BASE: [(&str, &[&str]); 8] = [
         ],
     ),
     ("kafka.client", &[]),
-    ("tablestore", &["table = \"orders\""]),
+    (
+        "tablestore",
+        &["endpoint = \"embedded\"", "table = \"orders\""],
+    ),
     ("wide_column", &[]),
     ("timeseries", &[]),
     ("writer", &[]),
@@ -264,13 +267,13 @@ fn missing_env_variable_is_named() {
         e,
         ConfigError::Env {
             name: "TSS_TEST_UNSET_VARIABLE_7F3A".into(),
-            line: 8,
+            line: 9,
             problem: "is not set in the environment".into(),
         }
     );
     assert_eq!(
         e.to_string(),
-        "environment variable ${TSS_TEST_UNSET_VARIABLE_7F3A} (line 8) is not set in the \
+        "environment variable ${TSS_TEST_UNSET_VARIABLE_7F3A} (line 9) is not set in the \
          environment"
     );
 }

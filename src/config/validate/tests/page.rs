@@ -201,3 +201,23 @@ fn manual_resources_explain_the_group_check() {
         "{e}"
     );
 }
+
+/// Issue 8, defect 9: a config that forgets the endpoint must not quietly
+/// write into a local directory.
+#[test]
+fn the_endpoint_is_required_and_embedded_must_be_said() {
+    let text = toml_with(&[]).replace("endpoint = \"embedded\"\n", "");
+    assert!(!text.contains("endpoint"), "{text}");
+    let e = parse(&text).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "tablestore.endpoint = \"\": the endpoint is required: set the instance's URL, e.g. \
+         endpoint = \"https://<instance>.cn-hangzhou.ots.aliyuncs.com\", or endpoint = \
+         \"embedded\" to run the local emulator inside the sink (data in tablestore.data_dir)"
+    );
+    assert!(error(&[("tablestore", "endpoint = \" \"")]).contains("the endpoint is required"));
+    assert!(
+        ok(&[]).tablestore.is_embedded(),
+        "said explicitly, it is accepted"
+    );
+}
