@@ -60,6 +60,7 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<()> {
             latency: Duration::from_millis(args.latency_ms),
             throttle_rate: args.throttle_rate,
         },
+        timeouts: emulator::Timeouts::default(),
         max_connections: args.max_connections,
         cache_bytes: args.cache_mb * 1024 * 1024,
     };

@@ -1,6 +1,8 @@
-//! Request authentication: required headers, instance, date skew, body
-//! MD5, and a v2 or v4 signature against the configured credentials
-//! (spec §1.2/§1.3, emulator checklist §8.2).
+//! Request authentication in two steps: first what the headers prove
+//! (access key, instance, date skew, and the v2 or v4 signature, which
+//! covers the body's MD5), before a byte of the body is read; then the
+//! body against that MD5. See `PROTOCOL.md` in `src/tablestore/`
+//! ("Signing").
 
 use hyper::HeaderMap;
 
@@ -48,11 +50,16 @@ impl From<ApiError> for AuthFailure {
     }
 }
 
-pub fn authenticate(
+/// Checks everything a request's headers prove: access key, instance,
+/// API version, date skew, the presence of `x-ots-contentmd5`, and the v2
+/// or v4 signature over the `x-ots-*` headers (which covers the MD5). Runs
+/// before the body is read, so an unauthenticated client never gets to make
+/// the server buffer a body; [`check_body`] then ties the body to the
+/// signed MD5.
+pub fn authenticate_headers(
     creds: &Credentials,
     action: &str,
     headers: &HeaderMap,
-    body: &[u8],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Authenticated, AuthFailure> {
     let akid = header(headers, "x-ots-accesskeyid")?;
@@ -88,12 +95,7 @@ pub fn authenticate(
             "Mismatch between system time and x-ots-date: {date}."
         ))));
     }
-    let md5 = header(headers, "x-ots-contentmd5").map_err(fail)?;
-    if md5 != sign::content_md5(body) {
-        return Err(fail(ApiError::auth(
-            "Mismatch between MD5 value of request body and x-ots-contentmd5 in header.",
-        )));
-    }
+    header(headers, "x-ots-contentmd5").map_err(fail)?;
 
     let pairs: Vec<(&str, &str)> = headers
         .iter()
@@ -128,12 +130,24 @@ pub fn authenticate(
     })
 }
 
+/// Checks the body against the signed `x-ots-contentmd5` (the bytes as
+/// received, before any inflation).
+pub fn check_body(headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    let md5 = header(headers, "x-ots-contentmd5")?;
+    if md5 != sign::content_md5(body) {
+        return Err(ApiError::auth(
+            "Mismatch between MD5 value of request body and x-ots-contentmd5 in header.",
+        ));
+    }
+    Ok(())
+}
+
 /// Inflates a `deflate` (zlib) request body once its MD5 has been checked.
 pub fn inflate_if_compressed(
     headers: &HeaderMap,
-    body: Vec<u8>,
+    body: bytes::Bytes,
     limit: usize,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<bytes::Bytes, ApiError> {
     match headers
         .get("x-ots-request-compress-type")
         .and_then(|v| v.to_str().ok())
@@ -142,7 +156,7 @@ pub fn inflate_if_compressed(
         Some("deflate") => {
             use std::io::Read;
             let mut out = Vec::new();
-            flate2::read::ZlibDecoder::new(body.as_slice())
+            flate2::read::ZlibDecoder::new(body.as_ref())
                 .take(limit as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(|e| ApiError::invalid(format!("Request body does not inflate: {e}.")))?;
@@ -153,7 +167,7 @@ pub fn inflate_if_compressed(
                     "The size of POST data is too large.",
                 ));
             }
-            Ok(out)
+            Ok(out.into())
         }
         Some(other) => Err(ApiError::invalid(format!(
             "Unsupported request compress type: {other}."

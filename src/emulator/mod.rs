@@ -3,7 +3,10 @@
 //! account.
 //!
 //! * [`server`]: HTTP/1.1, auth ([`auth`]), fault injection, response
-//!   headers and signatures;
+//!   headers and signatures; [`connections`] admits connections (evicting
+//!   idle ones when full); hostile input is bounded before it is built
+//!   ([`wire_limits`], [`nesting`]) and escaped before it is logged
+//!   ([`log_text`]);
 //! * [`api`]: action dispatch to [`ddl`], [`rows`], [`batch_get`], [`range`],
 //!   [`timeseries`]; [`read`] parses what a read asks for, [`filter`]
 //!   evaluates filters and column conditions, [`capacity`] bills CUs;
@@ -24,9 +27,12 @@ pub mod batch_get;
 pub mod capacity;
 pub mod catalog;
 pub mod cells;
+pub mod connections;
 pub mod ddl;
 pub mod filter;
 pub mod keycodec;
+pub mod log_text;
+pub mod nesting;
 pub mod range;
 pub mod read;
 pub mod rows;
@@ -35,6 +41,7 @@ pub mod store;
 pub mod table_admin;
 pub mod timeseries;
 pub mod validate;
+pub mod wire_limits;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,7 +49,7 @@ use std::sync::Arc;
 
 pub use api_error::ApiError;
 pub use auth::Credentials;
-pub use server::Faults;
+pub use server::{Faults, Timeouts};
 
 /// Everything needed to run an emulator.
 #[derive(Clone, Debug)]
@@ -51,7 +58,10 @@ pub struct EmulatorConfig {
     pub data_dir: PathBuf,
     pub credentials: Credentials,
     pub faults: Faults,
-    /// Concurrent connections served; more wait in the accept queue.
+    /// How long clients may take to send request heads and bodies.
+    pub timeouts: Timeouts,
+    /// Connections served at once. When full, a new connection evicts the
+    /// oldest idle one; it waits only while every connection runs a request.
     pub max_connections: usize,
     /// redb page cache; bounds memory together with `max_connections`
     /// × the 5 MB body limit.
@@ -71,6 +81,7 @@ impl EmulatorConfig {
                 access_key_secret: DEFAULT_ACCESS_KEY_SECRET.into(),
             },
             faults: Faults::default(),
+            timeouts: Timeouts::default(),
             max_connections: 256,
             cache_bytes: 64 * 1024 * 1024,
         }
@@ -105,6 +116,7 @@ impl Emulator {
             store: store.clone(),
             credentials: config.credentials,
             faults: config.faults,
+            timeouts: config.timeouts,
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let max = config.max_connections;

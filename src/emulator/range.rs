@@ -104,7 +104,7 @@ pub fn get_range(
     let mut next_start = None;
     for entry in iter {
         let (_, v) = entry?;
-        let stored = validate::decode_row(v.value(), "stored row")?;
+        let stored = validate::decode_stored_row(v.value(), "stored row")?;
         if count >= limit || out.len() >= MAX_RANGE_BYTES {
             next_start = Some(plainbuffer::encode_primary_key(&stored.primary_key));
             break;

@@ -129,7 +129,7 @@ pub fn write_one(
     let rows = txn.open_table(ROWS)?;
     let existing = match &key {
         Some(k) => match rows.get(k.as_slice())? {
-            Some(v) => Some(validate::decode_row(v.value(), "stored row")?),
+            Some(v) => Some(validate::decode_stored_row(v.value(), "stored row")?),
             None => None,
         },
         None => None,
@@ -303,7 +303,7 @@ pub fn read_one(
     Ok(match rows.get(key.as_slice())? {
         Some(v) => read.row(
             info,
-            &validate::decode_row(v.value(), "stored row")?,
+            &validate::decode_stored_row(v.value(), "stored row")?,
             now_ms,
         ),
         None => None,
@@ -323,9 +323,7 @@ fn check_batch(req: &BatchWriteRowRequest) -> Result<(), ApiError> {
     }
     let total: usize = req.tables.iter().map(|t| t.rows.len()).sum();
     if total > MAX_BATCH_WRITE_ROWS {
-        return Err(ApiError::invalid(format!(
-            "The total number of rows in BatchWriteRow exceeds the limit. Limit:{MAX_BATCH_WRITE_ROWS}, Current:{total}."
-        )));
+        return Err(super::wire_limits::batch_write_rows_exceeded(total));
     }
     let bytes: usize = req
         .tables

@@ -15,9 +15,7 @@ use super::catalog::{self, TableKind};
 use super::cells::{self, ReadOptions};
 use super::keycodec;
 use super::store::{ROWS, TABLES, TS_META};
-use super::validate::{
-    self, MAX_ATTRIBUTE_BYTES, MAX_BATCH_WRITE_BYTES, MAX_BATCH_WRITE_ROWS, MAX_RANGE_ROWS,
-};
+use super::validate::{self, MAX_ATTRIBUTE_BYTES, MAX_BATCH_WRITE_BYTES, MAX_RANGE_ROWS};
 use crate::tablestore::client::series_key_proto;
 use crate::tablestore::flatrows::{self, SeriesKey, TimeseriesRow};
 use crate::tablestore::plainbuffer::{self, PkValue, RowEncoder};
@@ -142,18 +140,19 @@ pub fn put_timeseries_data(
             data.rows_data.len()
         )));
     }
-    let points = flatrows::decode(&data.rows_data, data.flatbuffer_crc32c)
-        .map_err(|e| ApiError::invalid(format!("Invalid rows_data: {e}.")))?;
+    let points =
+        flatrows::decode(&data.rows_data, data.flatbuffer_crc32c).map_err(|e| match e {
+            // Counted before any row was built.
+            flatrows::FlatRowsError::TooManyRows { count } => ApiError::invalid(format!(
+                "The number of rows in PutTimeseriesData exceeds the limit. Limit:{}, Current:{count}.",
+                flatrows::MAX_ROWS
+            )),
+            e => ApiError::invalid(format!("Invalid rows_data: {e}.")),
+        })?;
     if points.is_empty() {
         return Err(ApiError::invalid(
             "No row is specified in PutTimeseriesData.",
         ));
-    }
-    if points.len() > MAX_BATCH_WRITE_ROWS {
-        return Err(ApiError::invalid(format!(
-            "The number of rows in PutTimeseriesData exceeds the limit. Limit:{MAX_BATCH_WRITE_ROWS}, Current:{}.",
-            points.len()
-        )));
     }
     let ignore_meta = req.meta_update_mode == Some(MetaUpdateMode::MumIgnore as i32);
     let mut failed = Vec::new();
@@ -272,7 +271,7 @@ pub fn get_timeseries_data(
     let mut next_token = None;
     for entry in iter {
         let (_, v) = entry?;
-        let mut stored = validate::decode_row(v.value(), "stored point")?;
+        let mut stored = validate::decode_stored_row(v.value(), "stored point")?;
         if let Some(oldest) = oldest_us {
             let time_us = stored.primary_key.iter().find_map(|(n, v)| match v {
                 PkValue::Integer(t) if n == layout::PK_TIME => Some(*t),
@@ -416,6 +415,10 @@ pub fn query_timeseries_meta(
         Some(l) => (l as usize).min(MAX_META_PAGE),
         None => MAX_META_PAGE,
     };
+    if let Some(c) = &req.condition {
+        // Before the recursive matcher sees it, and even on an empty table.
+        super::nesting::check_meta_condition(c)?;
+    }
     let prefix = keycodec::table_prefix(info.id);
     let end = keycodec::successor(&prefix).expect("table id below u64::MAX");
     let from = match req.token.as_deref().filter(|t| !t.is_empty()) {

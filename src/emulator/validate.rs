@@ -118,11 +118,7 @@ pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Res
         _ => {}
     }
     if row.cells.len() > MAX_COLUMNS_PER_WRITE {
-        return Err(ApiError::new(
-            400,
-            "OTSOutOfColumnCountLimit",
-            format!("The number of columns from the request exceeded the limit. Limit:{MAX_COLUMNS_PER_WRITE}, Current:{}.", row.cells.len()),
-        ));
+        return Err(too_many_columns(row.cells.len()));
     }
     for cell in &row.cells {
         check_column_name(&cell.name)?;
@@ -173,9 +169,41 @@ pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Res
     Ok(())
 }
 
-/// Decodes a single-row PlainBuffer, mapping codec errors to
-/// OTSParameterInvalid with the codec's explanation.
+/// Most primary-key columns a request row may carry before decoding stops
+/// keeping them (tables have at most 4; the schema check names the
+/// mismatch for anything up to this).
+pub const MAX_REQUEST_PK_COLUMNS: usize = 32;
+
+/// The OTSOutOfColumnCountLimit error for a row write of `count` columns.
+pub fn too_many_columns(count: usize) -> ApiError {
+    ApiError::new(
+        400,
+        "OTSOutOfColumnCountLimit",
+        format!("The number of columns from the request exceeded the limit. Limit:{MAX_COLUMNS_PER_WRITE}, Current:{count}."),
+    )
+}
+
+/// Decodes a single-row PlainBuffer from a request, mapping codec errors
+/// to OTSParameterInvalid with the codec's explanation. Cells are counted
+/// before they are kept: a row over the column limit costs its bytes only.
 pub fn decode_row(bytes: &[u8], what: &str) -> Result<Row, ApiError> {
+    let limits = plainbuffer::RowLimits {
+        max_primary_key_columns: MAX_REQUEST_PK_COLUMNS,
+        max_cells: MAX_COLUMNS_PER_WRITE,
+    };
+    plainbuffer::decode_single_row_limited(bytes, limits).map_err(|e| match e {
+        plainbuffer::DecodeError::TooManyCells { count, .. } => too_many_columns(count),
+        plainbuffer::DecodeError::TooManyPrimaryKeyColumns { count, .. } => {
+            ApiError::invalid_pk(format!(
+                "Validate PK size fail. Input: {count}, at most {MAX_REQUEST_PK_COLUMNS} columns are read."
+            ))
+        }
+        e => ApiError::invalid(format!("Invalid {what}: {e}.")),
+    })
+}
+
+/// Decodes a row the emulator stored (all versions, no request limits).
+pub fn decode_stored_row(bytes: &[u8], what: &str) -> Result<Row, ApiError> {
     plainbuffer::decode_single_row(bytes)
-        .map_err(|e| ApiError::invalid(format!("Invalid {what}: {e}.")))
+        .map_err(|e| ApiError::internal(format!("Corrupt {what}: {e}.")))
 }

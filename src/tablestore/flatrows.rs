@@ -114,7 +114,28 @@ pub enum FlatRowsError {
     Crc { found: u32, computed: u32 },
     #[error("TimeSeries row group {group}: {problem}")]
     Malformed { group: usize, problem: String },
+    #[error("TimeSeries rows buffer holds {count} rows; the limit is {MAX_ROWS}")]
+    TooManyRows { count: usize },
+    #[error("TimeSeries row group {group} names {count} fields; the limit is {MAX_FIELDS}")]
+    TooManyFields { group: usize, count: usize },
+    #[error(
+        "TimeSeries rows expand to more than {MAX_EXPANDED_BYTES} bytes of names and values \
+         (the buffer points at the same data many times)"
+    )]
+    TooLarge,
 }
+
+/// Most rows one PutTimeseriesData may carry (the service's limit).
+pub const MAX_ROWS: usize = 200;
+/// Most fields of one row (the service's limit).
+pub const MAX_FIELDS: usize = 1024;
+/// Most bytes the decoded rows may hold: names, tags and values, plus
+/// [`FIELD_OVERHEAD_BYTES`] per field. FlatBuffers offsets can point at one
+/// string or row many times, so decoded size is bounded separately from
+/// the 4 MB buffer; 4× leaves room for groups that share field names.
+pub const MAX_EXPANDED_BYTES: usize = 16 * 1024 * 1024;
+/// What a field costs in [`MAX_EXPANDED_BYTES`] besides its name and value.
+pub const FIELD_OVERHEAD_BYTES: usize = 8;
 
 /// CRC-32C of `bytes` as the signed int32 the protobuf field carries.
 pub fn crc32c_signed(bytes: &[u8]) -> i32 {
@@ -218,6 +239,12 @@ fn encode_group(
 }
 
 /// Verifies `crc` (if given) and decodes every row of every group.
+///
+/// Counts before building: the rows (at most [`MAX_ROWS`]) and each
+/// group's fields (at most [`MAX_FIELDS`]) are counted from vector lengths
+/// before any row is built, and the bytes built are kept under
+/// [`MAX_EXPANDED_BYTES`] as they grow, so a small buffer whose offsets
+/// repeat one row or one string cannot make the decoder allocate much.
 pub fn decode(bytes: &[u8], crc: Option<i32>) -> Result<Vec<TimeseriesRow>, FlatRowsError> {
     if let Some(found) = crc {
         let computed = crc32c::crc32c(bytes);
@@ -229,13 +256,28 @@ pub fn decode(bytes: &[u8], crc: Option<i32>) -> Result<Vec<TimeseriesRow>, Flat
         }
     }
     let root = flatbuffers::root::<RowsT>(bytes)?;
-    let mut out = Vec::new();
     let Some(groups) = root.row_groups() else {
-        return Ok(out);
+        return Ok(Vec::new());
     };
+    let mut count = 0usize;
+    for (gi, group) in groups.iter().enumerate() {
+        let fields = group.field_names().map_or(0, |v| v.len());
+        if fields > MAX_FIELDS {
+            return Err(FlatRowsError::TooManyFields {
+                group: gi,
+                count: fields,
+            });
+        }
+        count = count.saturating_add(group.rows().map_or(0, |r| r.len()));
+    }
+    if count > MAX_ROWS {
+        return Err(FlatRowsError::TooManyRows { count });
+    }
+    let mut budget = Budget(MAX_EXPANDED_BYTES);
+    let mut out = Vec::with_capacity(count);
     for (gi, group) in groups.iter().enumerate() {
         let bad = |problem: String| FlatRowsError::Malformed { group: gi, problem };
-        let measurement = group.measurement_name().unwrap_or_default().to_owned();
+        let measurement = group.measurement_name().unwrap_or_default();
         let names: Vec<&str> = group
             .field_names()
             .map(|v| v.iter().collect())
@@ -253,20 +295,26 @@ pub fn decode(bytes: &[u8], crc: Option<i32>) -> Result<Vec<TimeseriesRow>, Flat
         }
         let Some(rows) = group.rows() else { continue };
         for row in rows.iter() {
+            budget.take(measurement.len())?;
             let mut tags = BTreeMap::new();
             if let Some(list) = row.tag_list() {
                 for tag in list.iter() {
-                    tags.insert(
-                        tag.name().unwrap_or_default().to_owned(),
-                        tag.value().unwrap_or_default().to_owned(),
+                    let (name, value) = (
+                        tag.name().unwrap_or_default(),
+                        tag.value().unwrap_or_default(),
                     );
+                    budget.take(name.len() + value.len())?;
+                    tags.insert(name.to_owned(), value.to_owned());
                 }
             }
             if let Some(s) = row.tags().filter(|s| !s.is_empty()) {
+                budget.take(s.len())?;
                 let parsed = SeriesKey::parse_tags(s)
                     .ok_or_else(|| bad(format!("bad tags string {s:?}")))?;
                 tags.extend(parsed);
             }
+            let data_source = row.data_source().unwrap_or_default();
+            budget.take(data_source.len())?;
             let values = row.field_values();
             let mut cursor = [0usize; 6];
             let mut fields = Vec::with_capacity(names.len());
@@ -297,33 +345,37 @@ pub fn decode(bytes: &[u8], crc: Option<i32>) -> Result<Vec<TimeseriesRow>, Flat
                             .ok_or_else(missing)?
                             .get(i),
                     ),
-                    data_type::STRING => FieldValue::String(
-                        v.string_values()
+                    data_type::STRING => {
+                        let s = v
+                            .string_values()
                             .filter(|x| i < x.len())
                             .ok_or_else(missing)?
-                            .get(i)
-                            .to_owned(),
-                    ),
+                            .get(i);
+                        budget.take(s.len())?;
+                        FieldValue::String(s.to_owned())
+                    }
                     data_type::BINARY => {
                         let b = v
                             .binary_values()
                             .filter(|x| i < x.len())
                             .ok_or_else(missing)?
-                            .get(i);
+                            .get(i)
+                            .value();
+                        budget.take(b.map_or(0, |x| x.len()))?;
                         FieldValue::Binary(
-                            b.value()
-                                .map(|x| x.iter().map(|b| b as u8).collect())
+                            b.map(|x| x.iter().map(|b| b as u8).collect())
                                 .unwrap_or_default(),
                         )
                     }
                     _ => return Err(bad(format!("field {name:?} has unknown type {ty}"))),
                 };
+                budget.take(FIELD_OVERHEAD_BYTES + name.len())?;
                 fields.push(((*name).to_owned(), value));
             }
             out.push(TimeseriesRow {
                 key: SeriesKey {
-                    measurement: measurement.clone(),
-                    data_source: row.data_source().unwrap_or_default().to_owned(),
+                    measurement: measurement.to_owned(),
+                    data_source: data_source.to_owned(),
                     tags,
                 },
                 time_us: row.time(),
@@ -333,6 +385,16 @@ pub fn decode(bytes: &[u8], crc: Option<i32>) -> Result<Vec<TimeseriesRow>, Flat
         }
     }
     Ok(out)
+}
+
+/// Bytes the decoder may still build.
+struct Budget(usize);
+
+impl Budget {
+    fn take(&mut self, n: usize) -> Result<(), FlatRowsError> {
+        self.0 = self.0.checked_sub(n).ok_or(FlatRowsError::TooLarge)?;
+        Ok(())
+    }
 }
 
 // ===== hand-written table accessors (flatc shape) =====

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod flat;
+pub mod raw_http;
 pub mod sink;
 
 use std::path::{Path, PathBuf};

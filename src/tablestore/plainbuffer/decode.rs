@@ -1,6 +1,8 @@
 //! PlainBuffer reader. Validates as it decodes: every length against the
 //! bytes left, every tag against the grammar, strings as UTF-8, and both
-//! CRC-8 levels. Never panics on hostile input.
+//! CRC-8 levels. Never panics on hostile input, never recurses, and keeps
+//! what it builds bounded: a single-row decode holds one row at a time and
+//! [`RowLimits`] bound the cells kept per row.
 
 use super::model::{Cell, CellOp, PkValue, Row, Value};
 use super::{op, tag, vtype, HEADER};
@@ -53,6 +55,28 @@ pub enum DecodeError {
     NotSingleRow { count: usize },
     #[error("PlainBuffer byte {offset}: {found:#04x} after the row checksum; only zero padding may follow a single row")]
     TrailingBytes { offset: usize, found: u8 },
+    #[error("PlainBuffer row has {count} primary-key columns; the limit is {limit}")]
+    TooManyPrimaryKeyColumns { count: usize, limit: usize },
+    #[error("PlainBuffer row has {count} cells; the limit is {limit}")]
+    TooManyCells { count: usize, limit: usize },
+}
+
+/// Bounds on one decoded row, for rows that arrive from clients: cells
+/// past a bound are parsed and checked but not kept, so a hostile row
+/// costs its bytes, not a struct per cell, and the error reports the full
+/// count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowLimits {
+    pub max_primary_key_columns: usize,
+    pub max_cells: usize,
+}
+
+impl RowLimits {
+    /// No bounds: rows the reader itself wrote (stored rows, responses).
+    pub const NONE: RowLimits = RowLimits {
+        max_primary_key_columns: usize::MAX,
+        max_cells: usize::MAX,
+    };
 }
 
 /// Decodes a buffer holding exactly one row (PutRow, UpdateRow, DeleteRow,
@@ -67,11 +91,13 @@ pub enum DecodeError {
 /// still checked completely (tags, lengths, both checksum levels), and any
 /// non-zero byte after it is rejected.
 pub fn decode_single_row(bytes: &[u8]) -> Result<Row, DecodeError> {
-    let mut r = Reader { buf: bytes, pos: 0 };
-    let header = r.u32()?;
-    if header != HEADER {
-        return Err(DecodeError::BadHeader { found: header });
-    }
+    decode_single_row_limited(bytes, RowLimits::NONE)
+}
+
+/// [`decode_single_row`] within `limits`. Rows after the first are parsed
+/// one at a time and dropped, only to be counted for the error.
+pub fn decode_single_row_limited(bytes: &[u8], limits: RowLimits) -> Result<Row, DecodeError> {
+    let mut r = Reader::new(bytes, limits)?;
     if r.pos == bytes.len() {
         return Err(DecodeError::NotSingleRow { count: 0 });
     }
@@ -100,11 +126,7 @@ pub fn decode_rows(bytes: &[u8]) -> Result<Vec<Row>, DecodeError> {
     if bytes.is_empty() {
         return Ok(Vec::new());
     }
-    let mut r = Reader { buf: bytes, pos: 0 };
-    let header = r.u32()?;
-    if header != HEADER {
-        return Err(DecodeError::BadHeader { found: header });
-    }
+    let mut r = Reader::new(bytes, RowLimits::NONE)?;
     let mut rows = Vec::new();
     while r.pos < r.buf.len() {
         rows.push(r.row()?);
@@ -115,7 +137,7 @@ pub fn decode_rows(bytes: &[u8]) -> Result<Vec<Row>, DecodeError> {
 /// Decodes a value without length prefix (§3.3), as in `PartitionRange` and
 /// filter column values.
 pub fn decode_value_without_length(bytes: &[u8]) -> Result<PkValue, DecodeError> {
-    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut r = Reader::bare(bytes);
     let vt = r.u8()?;
     let (value, _) = r.pk_payload(vt, 0)?;
     if r.pos != bytes.len() {
@@ -131,7 +153,7 @@ pub fn decode_value_without_length(bytes: &[u8]) -> Result<PkValue, DecodeError>
 /// Decodes an attribute value without length prefix (§3.3), as in
 /// `SingleColumnValueFilter.column_value`.
 pub fn decode_attribute_value_without_length(bytes: &[u8]) -> Result<Value, DecodeError> {
-    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut r = Reader::bare(bytes);
     let vt = r.u8()?;
     let (value, _) = r.attr_payload(vt, 0)?;
     if r.pos != bytes.len() {
@@ -147,9 +169,33 @@ pub fn decode_attribute_value_without_length(bytes: &[u8]) -> Result<Value, Deco
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    limits: RowLimits,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of headerless bytes (a value without length prefix).
+    fn bare(buf: &'a [u8]) -> Self {
+        Reader {
+            buf,
+            pos: 0,
+            limits: RowLimits::NONE,
+        }
+    }
+
+    /// A reader positioned after a checked header.
+    fn new(buf: &'a [u8], limits: RowLimits) -> Result<Self, DecodeError> {
+        let mut r = Reader {
+            buf,
+            pos: 0,
+            limits,
+        };
+        let header = r.u32()?;
+        if header != HEADER {
+            return Err(DecodeError::BadHeader { found: header });
+        }
+        Ok(r)
+    }
+
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let left = self.buf.len() - self.pos;
         if n > left {
@@ -198,17 +244,24 @@ impl<'a> Reader<'a> {
         self.expect(tag::ROW_PK, "ROW_PK (0x01)")?;
         let mut row = Row::default();
         let mut row_crc = 0u8;
+        let (mut pk_count, mut cell_count) = (0usize, 0usize);
         while self.peek() == Some(tag::CELL) {
             let (name, value, crc) = self.pk_cell()?;
             row_crc = crc8::update_u8(row_crc, crc);
-            row.primary_key.push((name, value));
+            pk_count += 1;
+            if pk_count <= self.limits.max_primary_key_columns {
+                row.primary_key.push((name, value));
+            }
         }
         if self.peek() == Some(tag::ROW_DATA) {
             self.pos += 1;
             while self.peek() == Some(tag::CELL) {
                 let (cell, crc) = self.cell()?;
                 row_crc = crc8::update_u8(row_crc, crc);
-                row.cells.push(cell);
+                cell_count += 1;
+                if cell_count <= self.limits.max_cells {
+                    row.cells.push(cell);
+                }
             }
         }
         if self.peek() == Some(tag::DELETE_ROW_MARKER) {
@@ -222,6 +275,18 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::RowChecksum {
                 found,
                 computed: row_crc,
+            });
+        }
+        if pk_count > self.limits.max_primary_key_columns {
+            return Err(DecodeError::TooManyPrimaryKeyColumns {
+                count: pk_count,
+                limit: self.limits.max_primary_key_columns,
+            });
+        }
+        if cell_count > self.limits.max_cells {
+            return Err(DecodeError::TooManyCells {
+                count: cell_count,
+                limit: self.limits.max_cells,
             });
         }
         Ok(row)
@@ -519,6 +584,44 @@ mod tests {
         }
         // A bare header is a valid multi-row buffer with no rows.
         assert_eq!(decode_rows(&bytes[..4]).unwrap(), vec![]);
+    }
+
+    fn many_cells(cells: usize) -> Vec<u8> {
+        let mut row = spec_row();
+        row.cells = (0..cells)
+            .map(|i| Cell::delete_all(format!("c{i}")))
+            .collect();
+        encode_row(&row)
+    }
+
+    #[test]
+    fn cells_past_the_limit_are_counted_not_kept() {
+        let limits = RowLimits {
+            max_primary_key_columns: 4,
+            max_cells: 1024,
+        };
+        assert_eq!(
+            decode_single_row_limited(&many_cells(1024), limits)
+                .unwrap()
+                .cells
+                .len(),
+            1024
+        );
+        assert_eq!(
+            decode_single_row_limited(&many_cells(5000), limits),
+            Err(DecodeError::TooManyCells {
+                count: 5000,
+                limit: 1024
+            })
+        );
+        let tight = RowLimits {
+            max_primary_key_columns: 1,
+            max_cells: 10,
+        };
+        assert_eq!(
+            decode_single_row_limited(&hex(SPEC_PUT), tight),
+            Err(DecodeError::TooManyPrimaryKeyColumns { count: 2, limit: 1 })
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod model;
 
 pub use decode::{
     decode_attribute_value_without_length, decode_rows, decode_single_row,
-    decode_value_without_length, DecodeError,
+    decode_single_row_limited, decode_value_without_length, DecodeError, RowLimits,
 };
 pub use encode::{
     encode_primary_key, encode_row, encode_rows, encode_value_without_length, encoded_row_len,
