@@ -114,10 +114,18 @@ async fn a_meta_condition_nested_5000_deep_gets_a_400_and_the_emulator_lives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_half_header_connections_do_not_stop_the_emulator() {
     let dir = tempfile::tempdir().unwrap();
-    let emu = common::emulator(dir.path()).await; // 256 connections, the default
+    // 256 connections (the default); heads may take an hour, so only
+    // evicting idle connections can make room.
+    let emu = emulator_with(dir.path(), |c| {
+        c.timeouts.header_read = Duration::from_secs(3600)
+    })
+    .await;
     let mut idle = Vec::new();
-    for _ in 0..500 {
-        let mut s = TcpStream::connect(emu.addr).await.unwrap();
+    for i in 0..500 {
+        let mut s = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(emu.addr))
+            .await
+            .unwrap_or_else(|_| panic!("connection {i} not accepted within 10 s"))
+            .unwrap();
         s.write_all(b"POST /ListTable HTTP/1.1\r\nHost: 127.0.0.1\r\nx-ots-date: ")
             .await
             .unwrap();
@@ -330,7 +338,7 @@ async fn oversized_repeated_fields_get_the_service_limit_errors() {
     let client = common::client(&emu);
     let ts = common::unique("rep");
     client.create_timeseries_table(&ts, -1).await.unwrap();
-    let rows = common::flat::repeated_row(20_000);
+    let rows = common::flat::repeated_row(20_000, 100);
     assert!(rows.len() < 100_000, "80 KB of offsets");
     let req = PutTimeseriesDataRequest {
         table_name: ts,
@@ -356,4 +364,98 @@ async fn oversized_repeated_fields_get_the_service_limit_errors() {
     );
     still_serving(&emu).await;
     emu.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_text_in_logs_is_escaped_and_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::broker::free_port();
+    let mut child = std::process::Command::new(common::sink::binary())
+        .args([
+            "emulator",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the log as it is written, so a flood cannot block the emulator.
+    let mut stderr = child.stderr.take().unwrap();
+    let log_reader = std::thread::spawn(move || {
+        let mut log = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut log).unwrap();
+        String::from_utf8_lossy(&log).into_owned()
+    });
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(addr).await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "emulator did not listen"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A table name with a newline and a forged log line after it.
+    let forged = "t\n2026-01-01T00:00:00Z  INFO tablestore_sink: admin logged in";
+    let create = |name: &str| CreateTableRequest::new(name, &[("pk", PrimaryKeyType::String)]);
+    let resp = raw_http::signed_post(addr, "CreateTable", &create(forged).encode_to_vec()).await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(resp.error().1, format!("Invalid table name: '{forged}'."));
+    // A 60 KB table name, and an unsigned request to a 60 KB path.
+    let long = "x".repeat(60_000);
+    let resp = raw_http::signed_post(addr, "CreateTable", &create(&long).encode_to_vec()).await;
+    assert_eq!(resp.status, 400);
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let path = "p".repeat(60_000);
+    s.write_all(&head(&path, &[], 0)).await.unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(30), read_response(&mut s))
+        .await
+        .expect("answered within 30 s")
+        .unwrap();
+    assert_eq!(resp.status, 400);
+
+    send_sigterm(child.id());
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "emulator exits 0 on SIGTERM");
+    let log = log_reader.join().unwrap();
+    let failed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("request failed"))
+        .collect();
+    assert_eq!(failed.len(), 3, "one line per failed request:\n{log}");
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("admin logged in") && !l.contains("request failed")),
+        "a forged line reached the log:\n{log}"
+    );
+    assert!(
+        failed[0].contains(r"t\n2026-01-01T00:00:00Z  INFO"),
+        "{}",
+        failed[0]
+    );
+    for line in &failed {
+        assert!(line.len() < 2_000, "a {}-byte log line", line.len());
+    }
+    assert!(
+        failed[1].contains("…(+"),
+        "cut text says how much was cut: {}",
+        failed[1]
+    );
+    assert!(
+        failed[2].contains("…(+"),
+        "cut path says how much was cut: {}",
+        failed[2]
+    );
+}
+
+fn send_sigterm(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
 }

@@ -14,6 +14,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+pub use redb::Durability;
 use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction};
 
 use super::api_error::ApiError;
@@ -47,6 +48,17 @@ impl Store {
     /// Opens (or creates) `dir/tablestore.redb`. `cache_bytes` bounds the
     /// page cache, and with it the emulator's memory.
     pub fn open(dir: &Path, cache_bytes: usize) -> Result<Self, ApiError> {
+        Self::open_with(dir, cache_bytes, Durability::Immediate)
+    }
+
+    /// [`Store::open`] with another commit durability. `Durability::None`
+    /// skips the fsync (nothing survives a crash): for fuzzing and
+    /// throwaway stores only; the emulator always opens durably.
+    pub fn open_with(
+        dir: &Path,
+        cache_bytes: usize,
+        durability: Durability,
+    ) -> Result<Self, ApiError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| ApiError::internal(format!("creating data dir {}: {e}", dir.display())))?;
         let path = dir.join("tablestore.redb");
@@ -65,7 +77,7 @@ impl Store {
         let writer_db = db.clone();
         let writer = std::thread::Builder::new()
             .name("emulator-writer".into())
-            .spawn(move || writer_loop(&writer_db, rx))
+            .spawn(move || writer_loop(&writer_db, rx, durability))
             .map_err(|e| ApiError::internal(format!("starting writer thread: {e}")))?;
         Ok(Store {
             db,
@@ -124,7 +136,7 @@ impl Store {
     }
 }
 
-fn writer_loop(db: &Database, rx: crossbeam_channel::Receiver<Job>) {
+fn writer_loop(db: &Database, rx: crossbeam_channel::Receiver<Job>, durability: Durability) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -134,7 +146,13 @@ fn writer_loop(db: &Database, rx: crossbeam_channel::Receiver<Job>) {
             }
         }
         let txn = match db.begin_write() {
-            Ok(t) => t,
+            Ok(mut t) => {
+                if matches!(durability, Durability::None) {
+                    // Only fails once savepoints exist; the emulator makes none.
+                    let _ = t.set_durability(durability);
+                }
+                t
+            }
             Err(e) => {
                 let err = ApiError::from(e);
                 tracing::error!(error = %err, "cannot begin write transaction");

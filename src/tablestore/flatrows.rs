@@ -652,6 +652,74 @@ mod tests {
         }
     }
 
+    /// One group of `fields` STRING fields, every value the same `value_len`
+    /// bytes string, and `rows` rows that all point at one row.
+    fn shared(rows: usize, fields: usize, value_len: usize) -> Vec<u8> {
+        let mut fbb = FlatBufferBuilder::new();
+        let value = fbb.create_string(&"v".repeat(value_len));
+        let strings = fbb.create_vector(&vec![value; fields]);
+        let start = fbb.start_table();
+        fbb.push_slot_always(slot(3), strings);
+        let values = fbb.end_table(start);
+        let start = fbb.start_table();
+        fbb.push_slot_always(slot(3), values);
+        let row = fbb.end_table(start);
+        let rows = fbb.create_vector(&vec![row; rows]);
+        let name = fbb.create_string("f");
+        let names = fbb.create_vector(&vec![name; fields]);
+        let types = fbb.create_vector(&vec![data_type::STRING; fields]);
+        let measurement = fbb.create_string("m");
+        let start = fbb.start_table();
+        fbb.push_slot_always(slot(0), measurement);
+        fbb.push_slot_always(slot(1), names);
+        fbb.push_slot_always(slot(2), types);
+        fbb.push_slot_always(slot(3), rows);
+        let group = fbb.end_table(start);
+        let groups = fbb.create_vector(&[group]);
+        let start = fbb.start_table();
+        fbb.push_slot_always(slot(0), groups);
+        let root = fbb.end_table(start);
+        fbb.finish(root, None);
+        fbb.finished_data().to_vec()
+    }
+
+    #[test]
+    fn rows_are_counted_before_any_is_built() {
+        let bytes = shared(20_000, 1, 1);
+        assert!(bytes.len() < 100_000);
+        assert!(matches!(
+            decode(&bytes, None),
+            Err(FlatRowsError::TooManyRows { count: 20_000 })
+        ));
+        assert_eq!(
+            decode(&shared(MAX_ROWS, 1, 1), None).unwrap().len(),
+            MAX_ROWS
+        );
+    }
+
+    #[test]
+    fn fields_are_counted_before_any_row_is_built() {
+        assert!(matches!(
+            decode(&shared(1, MAX_FIELDS + 1, 1), None),
+            Err(FlatRowsError::TooManyFields {
+                group: 0,
+                count: 1025
+            })
+        ));
+    }
+
+    #[test]
+    fn one_string_referenced_many_times_stops_at_the_expansion_budget() {
+        // 200 rows x 1000 fields x 200 bytes = 40 MB if expanded; ~10 KB here.
+        // (Far larger expansions already fail the verifier's size bound.)
+        let bytes = shared(200, 1000, 200);
+        assert!(bytes.len() < 20_000);
+        let result = decode(&bytes, None);
+        assert!(matches!(result, Err(FlatRowsError::TooLarge)), "{result:?}");
+        // Within the budget the same sharing decodes.
+        assert_eq!(decode(&shared(2, 10, 1024), None).unwrap().len(), 2);
+    }
+
     #[test]
     fn tags_string_round_trips() {
         let key = &sample()[0].key;

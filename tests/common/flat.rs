@@ -8,11 +8,12 @@ const fn slot(i: u16) -> u16 {
     4 + 2 * i
 }
 
-/// A `FlatBufferRows` with one group whose `rows` vector points at the
-/// same row `times` times: 4 bytes per repetition on the wire.
-pub fn repeated_row(times: usize) -> Vec<u8> {
+/// A `FlatBufferRows` with one group of `fields` LONG fields whose `rows`
+/// vector points at the same row `times` times: 4 bytes per repetition on
+/// the wire, `fields` decoded fields per repetition.
+pub fn repeated_row(times: usize, fields: usize) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();
-    let longs = fbb.create_vector(&[7i64]);
+    let longs = fbb.create_vector(&vec![7i64; fields]);
     let start = fbb.start_table();
     fbb.push_slot_always(slot(0), longs);
     let values = fbb.end_table(start);
@@ -24,9 +25,11 @@ pub fn repeated_row(times: usize) -> Vec<u8> {
     let row = fbb.end_table(start);
     let rows = fbb.create_vector(&vec![row; times]);
     let measurement = fbb.create_string("cpu");
-    let name = fbb.create_string("v");
-    let names = fbb.create_vector(&[name]);
-    let types = fbb.create_vector(&[1i8]);
+    let names: Vec<_> = (0..fields)
+        .map(|i| fbb.create_string(&format!("f{i:03}")))
+        .collect();
+    let names = fbb.create_vector(&names);
+    let types = fbb.create_vector(&vec![1i8; fields]);
     let start = fbb.start_table();
     fbb.push_slot_always(slot(0), measurement);
     fbb.push_slot_always(slot(1), names);
