@@ -38,9 +38,7 @@ fn check_batch(req: &BatchGetRowRequest) -> Result<(), ApiError> {
         }
     }
     if total > MAX_BATCH_GET_ROWS {
-        return Err(ApiError::invalid(format!(
-            "The total number of rows in BatchGetRow exceeds the limit. Limit:{MAX_BATCH_GET_ROWS}, Current:{total}."
-        )));
+        return Err(super::wire_limits::batch_get_rows_exceeded(total));
     }
     Ok(())
 }

@@ -95,19 +95,29 @@ fn parse_message(
             "The filter is nested deeper than {MAX_DEPTH} levels."
         )));
     }
+    let too_many = || {
+        ApiError::invalid(format!(
+            "The filter has more than {MAX_CONDITIONS} column conditions."
+        ))
+    };
     match FilterType::try_from(msg.r#type) {
         Ok(FilterType::FtSingleColumnValue) => {
             *conditions += 1;
             if *conditions > MAX_CONDITIONS {
-                return Err(ApiError::invalid(format!(
-                    "The filter has more than {MAX_CONDITIONS} column conditions."
-                )));
+                return Err(too_many());
             }
             let f = SingleColumnValueFilter::decode(msg.filter.as_slice())
                 .map_err(|e| invalid("single column value filter", e))?;
             single(f).map(Filter::Single)
         }
         Ok(FilterType::FtCompositeColumnValue) => {
+            // Every sub-filter holds a column condition, so more than
+            // MAX_CONDITIONS of them is refused before they are decoded
+            // (a 5 MB filter of empty sub-filters would be 2.6 M structs).
+            let subs = super::wire_limits::count_elements(&msg.filter, &[2]).unwrap_or(0);
+            if subs > MAX_CONDITIONS {
+                return Err(too_many());
+            }
             let f = CompositeColumnValueFilter::decode(msg.filter.as_slice())
                 .map_err(|e| invalid("composite column value filter", e))?;
             let operator = match LogicalOperator::try_from(f.combinator) {
@@ -380,6 +390,24 @@ mod tests {
         assert_eq!(
             err.message,
             format!("The filter is nested deeper than {MAX_DEPTH} levels.")
+        );
+    }
+
+    #[test]
+    fn millions_of_empty_sub_filters_are_refused_before_decoding() {
+        // combinator AND, then 2.6 M empty `sub_filters` (2 bytes each).
+        let mut composite = vec![0x08, LogicalOperator::LoAnd as u8];
+        for _ in 0..2_600_000 {
+            composite.extend_from_slice(&[0x12, 0]);
+        }
+        let msg = FilterMessage {
+            r#type: FilterType::FtCompositeColumnValue as i32,
+            filter: composite.into(),
+        };
+        let err = parse(Some(&msg.encode_to_vec()), Usage::Read).unwrap_err();
+        assert_eq!(
+            err.message,
+            format!("The filter has more than {MAX_CONDITIONS} column conditions.")
         );
     }
 

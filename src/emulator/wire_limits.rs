@@ -10,6 +10,7 @@
 //! the malformation).
 
 use super::api_error::ApiError;
+use super::batch_get::MAX_BATCH_GET_ROWS;
 use super::validate::{MAX_BATCH_WRITE_ROWS, MAX_COLUMNS_TO_GET};
 
 /// Largest element count of a repeated field the emulator has no specific
@@ -36,6 +37,13 @@ fn generic(what: &'static str, count: usize) -> ApiError {
 pub fn batch_write_rows_exceeded(count: usize) -> ApiError {
     ApiError::invalid(format!(
         "The total number of rows in BatchWriteRow exceeds the limit. Limit:{MAX_BATCH_WRITE_ROWS}, Current:{count}."
+    ))
+}
+
+/// The BatchGetRow row-count error, as the service words it.
+pub fn batch_get_rows_exceeded(count: usize) -> ApiError {
+    ApiError::invalid(format!(
+        "The total number of rows in BatchGetRow exceeds the limit. Limit:{MAX_BATCH_GET_ROWS}, Current:{count}."
     ))
 }
 
@@ -80,14 +88,20 @@ const RULES: &[Rule] = &[
     Rule {
         action: "BatchGetRow",
         path: &[1],
-        limit: MAX_REPEATED_ELEMENTS,
+        limit: MAX_BATCH_GET_ROWS,
         refuse: |n| generic("BatchGetRow tables", n),
     },
     Rule {
         action: "BatchGetRow",
         path: &[1, 2],
-        limit: MAX_REPEATED_ELEMENTS,
-        refuse: |n| generic("BatchGetRow primary keys", n),
+        limit: MAX_BATCH_GET_ROWS,
+        refuse: batch_get_rows_exceeded,
+    },
+    Rule {
+        action: "BatchGetRow",
+        path: &[1, 3],
+        limit: MAX_BATCH_GET_ROWS,
+        refuse: |n| generic("BatchGetRow tokens", n),
     },
     Rule {
         action: "BatchGetRow",
