@@ -102,14 +102,19 @@ pub fn mutate_once(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
         }
         1 if len > 0 => {
             let i = rng.below(len);
-            input[i] = *rng.pick(&[0u8, 1, 0x7f, 0x80, 0xff, rng.byte()]);
+            let random = rng.byte();
+            input[i] = *rng.pick(&[0u8, 1, 0x7f, 0x80, 0xff, random]);
         }
         2 if len >= 4 => {
             // An interesting little-endian u32 (PlainBuffer and FlatBuffers
             // lengths and offsets), or its varint (protobuf lengths).
             let i = rng.below(len - 3);
             let v = *rng.pick(&INTERESTING_U32);
-            let v = if rng.chance(3) { v.wrapping_add(len as u32) } else { v };
+            let v = if rng.chance(3) {
+                v.wrapping_add(len as u32)
+            } else {
+                v
+            };
             if rng.chance(2) {
                 input[i..i + 4].copy_from_slice(&v.to_le_bytes());
             } else {
@@ -134,7 +139,8 @@ pub fn mutate_once(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
             let i = rng.below(len);
             let n = 1 + rng.below((len - i).min(64));
             let chunk = input[i..i + n].to_vec();
-            let times = 1 + rng.below(if rng.chance(8) { 200 } else { 3 });
+            let most = if rng.chance(8) { 200 } else { 3 };
+            let times = 1 + rng.below(most);
             let at = rng.below(len + 1);
             for _ in 0..times {
                 input.splice(at..at, chunk.iter().copied());
