@@ -139,7 +139,7 @@ fn fuzz_plainbuffer_rows() {
         max_primary_key_columns: 32,
         max_cells: 1024,
     };
-    fuzzing::run("plainbuffer", seeds, 40_000, |input| {
+    fuzzing::run("plainbuffer", seeds, 400_000, |input| {
         let (multi, grew) = peak_heap(|| plainbuffer::decode_rows(input));
         // Worst legal case: 3-byte empty rows, a 56-byte struct each, in a
         // vector that may have doubled.
@@ -222,7 +222,7 @@ fn fuzz_flatbuffers_rows() {
         let points: Vec<TimeseriesRow> = (0..n).map(|_| random_point(&mut rng)).collect();
         seeds.push(flatrows::encode(&points));
     }
-    fuzzing::run("flatrows", seeds, 20_000, |input| {
+    fuzzing::run("flatrows", seeds, 200_000, |input| {
         let (result, grew) = peak_heap(|| flatrows::decode(input, None));
         if grew > 2 * MAX_EXPANDED_BYTES + 64 * input.len() {
             return Err(format!("decode built {grew} bytes from {}", input.len()));
@@ -580,7 +580,7 @@ fn fuzz_protobuf_requests() {
     let seeds = request_seeds();
     assert!(seeds.len() >= ACTIONS.len(), "a seed per action");
     let mut cases = 0u64;
-    fuzzing::run("requests", seeds, 6_000, |input| {
+    fuzzing::run("requests", seeds, 60_000, |input| {
         cases += 1;
         if cases % 500 == 0 {
             served.ensure_tables();
@@ -810,7 +810,7 @@ fn fuzz_conditions() {
         .unwrap();
         seeds.push(s);
     }
-    fuzzing::run("conditions", seeds, 3_000, |input| {
+    fuzzing::run("conditions", seeds, 30_000, |input| {
         let outcome = served.check(input)?;
         // Whatever the bytes became: a meta query that decodes to a tree
         // deeper than the limit must have been refused.
