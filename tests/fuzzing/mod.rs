@@ -102,8 +102,9 @@ pub fn mutate_once(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
         }
         1 if len > 0 => {
             let i = rng.below(len);
+            // Small values are enum tags, types and counts.
             let random = rng.byte();
-            input[i] = *rng.pick(&[0u8, 1, 0x7f, 0x80, 0xff, random]);
+            input[i] = *rng.pick(&[0u8, 1, 2, 3, 4, 5, 6, 7, 0x7f, 0x80, 0xff, random]);
         }
         2 if len >= 4 => {
             // An interesting little-endian u32 (PlainBuffer and FlatBuffers
@@ -224,7 +225,10 @@ pub fn run(
         check_one(target, seed, i as u64, &input, &mut check);
     }
     while done < total && Instant::now() < deadline {
-        let mut input = corpus[rng.below(corpus.len())].clone();
+        // A quarter of the cases start from a seed, so the SDK's own
+        // structure is never diluted away by accepted mutants.
+        let from = if rng.chance(4) { seeded } else { corpus.len() };
+        let mut input = corpus[rng.below(from)].clone();
         for _ in 0..1 + rng.below(4) {
             mutate_once(&mut rng, &mut input, &corpus);
         }
