@@ -163,13 +163,59 @@ fn writer_loop(db: &Database, rx: crossbeam_channel::Receiver<Job>, durability: 
                 continue;
             }
         };
-        let completions: Vec<Completion> = group.into_iter().map(|job| job(&txn)).collect();
-        let committed = txn.commit().map_err(ApiError::from);
+        // A job that panics must not take the writer thread (and every later
+        // write) with it: its group is rolled back and answered with an
+        // error, and the writer carries on.
+        let mut completions: Vec<Completion> = Vec::with_capacity(group.len());
+        let mut panicked = false;
+        for job in group {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&txn))) {
+                Ok(done) => completions.push(done),
+                Err(_) => panicked = true,
+            }
+        }
+        let committed = if panicked {
+            tracing::error!("a write job panicked; its group of writes is rolled back");
+            drop(txn);
+            Err(ApiError::internal(
+                "A write in this group failed unexpectedly; nothing in the group was written.",
+            ))
+        } else {
+            txn.commit().map_err(ApiError::from)
+        };
         if let Err(e) = &committed {
             tracing::error!(error = %e, "commit failed");
         }
         for done in completions {
             done(committed.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_write_fails_alone_and_the_writer_keeps_serving() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let err = store
+            .write(|_txn| -> Result<(), ApiError> { panic!("planted") })
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, 500);
+        store
+            .write(|txn| {
+                txn.open_table(SYS)?.insert("k", 7)?;
+                Ok(())
+            })
+            .await
+            .expect("later writes still commit");
+        let v = store
+            .read(|txn| Ok(txn.open_table(SYS)?.get("k")?.map(|v| v.value())))
+            .await
+            .unwrap();
+        assert_eq!(v, Some(7));
     }
 }
