@@ -179,17 +179,16 @@ async fn small_requests_that_would_decode_into_millions_of_structs_cost_little_m
     }
     let filter = Filter {
         r#type: FilterType::FtCompositeColumnValue as i32,
-        filter: composite.into(),
+        filter: composite,
     };
     let get = GetRowRequest {
         table_name: wide,
         primary_key: plainbuffer::encode_primary_key(&[(
             "pk".to_string(),
             PkValue::String("a".into()),
-        )])
-        .into(),
+        )]),
         max_versions: Some(1),
-        filter: Some(filter.encode_to_vec().into()),
+        filter: Some(filter.encode_to_vec()),
         ..Default::default()
     };
     let grew = peak_growth(async {

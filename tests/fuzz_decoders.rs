@@ -351,7 +351,7 @@ impl Served {
 fn put_row(table: &str, row: &Row) -> Vec<u8> {
     PutRowRequest {
         table_name: table.into(),
-        row: plainbuffer::encode_row(row).into(),
+        row: plainbuffer::encode_row(row),
         condition: Condition::ignore(),
         ..Default::default()
     }
@@ -365,7 +365,7 @@ fn put_points(table: &str, points: &[TimeseriesRow]) -> Vec<u8> {
         rows_data: TimeseriesRows {
             r#type: RowsSerializeType::RstFlatBuffer as i32,
             flatbuffer_crc32c: Some(flatrows::crc32c_signed(&rows)),
-            rows_data: rows.into(),
+            rows_data: rows,
         },
         supported_table_version: Some(1),
         ..Default::default()
@@ -410,7 +410,7 @@ fn request_seeds() -> Vec<Vec<u8>> {
             "GetRow",
             GetRowRequest {
                 table_name: "t".into(),
-                primary_key: key.clone().into(),
+                primary_key: key.clone(),
                 max_versions: Some(1),
                 columns_to_get: vec!["a".into()],
                 ..Default::default()
@@ -424,8 +424,8 @@ fn request_seeds() -> Vec<Vec<u8>> {
                 direction: Direction::Forward as i32,
                 max_versions: Some(1),
                 limit: Some(3),
-                inclusive_start_primary_key: pk(PkValue::InfMin, PkValue::InfMin).into(),
-                exclusive_end_primary_key: pk(PkValue::InfMax, PkValue::InfMax).into(),
+                inclusive_start_primary_key: pk(PkValue::InfMin, PkValue::InfMin),
+                exclusive_end_primary_key: pk(PkValue::InfMax, PkValue::InfMax),
                 ..Default::default()
             }
             .encode_to_vec(),
@@ -436,8 +436,8 @@ fn request_seeds() -> Vec<Vec<u8>> {
                 tables: vec![TableInBatchGetRowRequest {
                     table_name: "t".into(),
                     primary_key: vec![
-                        key.clone().into(),
-                        pk(PkValue::String("zz".into()), PkValue::Integer(9)).into(),
+                        key.clone(),
+                        pk(PkValue::String("zz".into()), PkValue::Integer(9)),
                     ],
                     max_versions: Some(1),
                     ..Default::default()
@@ -505,21 +505,21 @@ fn request_seeds() -> Vec<Vec<u8>> {
         let body = match op {
             OperationType::Put => PutRowRequest {
                 table_name: "t".into(),
-                row: bytes.clone().into(),
+                row: bytes.clone(),
                 condition: Condition::ignore(),
                 ..Default::default()
             }
             .encode_to_vec(),
             OperationType::Update => UpdateRowRequest {
                 table_name: "t".into(),
-                row_change: bytes.clone().into(),
+                row_change: bytes.clone(),
                 condition: Condition::ignore(),
                 ..Default::default()
             }
             .encode_to_vec(),
             OperationType::Delete => DeleteRowRequest {
                 table_name: "t".into(),
-                primary_key: bytes.clone().into(),
+                primary_key: bytes.clone(),
                 condition: Condition::ignore(),
                 ..Default::default()
             }
@@ -554,7 +554,7 @@ fn request_seeds() -> Vec<Vec<u8>> {
             rows_data: TimeseriesRows {
                 r#type: RowsSerializeType::RstFlatBuffer as i32,
                 flatbuffer_crc32c: None,
-                rows_data: ts.into(),
+                rows_data: ts,
             },
             ..Default::default()
         };
@@ -617,8 +617,7 @@ fn random_condition(rng: &mut Rng, depth_left: usize) -> MetaQueryCondition {
                     .map(|_| random_condition(rng, depth_left - 1))
                     .collect(),
             }
-            .encode_to_vec()
-            .into(),
+            .encode_to_vec(),
         };
     }
     let (kind, data) = match rng.below(6) {
@@ -671,7 +670,7 @@ fn random_condition(rng: &mut Rng, depth_left: usize) -> MetaQueryCondition {
     };
     MetaQueryCondition {
         r#type: kind as i32,
-        proto_data: data.into(),
+        proto_data: data,
     }
 }
 
@@ -683,8 +682,7 @@ fn chain(levels: usize) -> MetaQueryCondition {
             op: MetaQuerySingleOperator::OpEqual as i32,
             value: "m1".into(),
         }
-        .encode_to_vec()
-        .into(),
+        .encode_to_vec(),
     };
     for _ in 0..levels {
         c = MetaQueryCondition {
@@ -693,8 +691,7 @@ fn chain(levels: usize) -> MetaQueryCondition {
                 op: MetaQueryCompositeOperator::OpAnd as i32,
                 sub_conditions: vec![c],
             }
-            .encode_to_vec()
-            .into(),
+            .encode_to_vec(),
         };
     }
     c
@@ -726,14 +723,12 @@ fn filter_chain(rng: &mut Rng, levels: usize) -> Filter {
             column_name: "n".into(),
             column_value: plainbuffer::encode_value_without_length(&PkValue::Integer(
                 rng.interesting_i64(),
-            ))
-            .into(),
+            )),
             filter_if_missing: rng.chance(2),
             latest_version_only: rng.chance(2),
             ..Default::default()
         }
-        .encode_to_vec()
-        .into(),
+        .encode_to_vec(),
     };
     for _ in 0..levels {
         let wide = rng.chance(3);
@@ -747,8 +742,7 @@ fn filter_chain(rng: &mut Rng, levels: usize) -> Filter {
                 } as i32,
                 sub_filters: if wide { vec![f.clone(), f] } else { vec![f] },
             }
-            .encode_to_vec()
-            .into(),
+            .encode_to_vec(),
         };
     }
     f
@@ -801,9 +795,9 @@ fn fuzz_conditions() {
             table_name: "t".into(),
             direction: Direction::Forward as i32,
             max_versions: Some(1),
-            inclusive_start_primary_key: pk(PkValue::InfMin, PkValue::InfMin).into(),
-            exclusive_end_primary_key: pk(PkValue::InfMax, PkValue::InfMax).into(),
-            filter: Some(filter_chain(&mut rng, levels).encode_to_vec().into()),
+            inclusive_start_primary_key: pk(PkValue::InfMin, PkValue::InfMin),
+            exclusive_end_primary_key: pk(PkValue::InfMax, PkValue::InfMax),
+            filter: Some(filter_chain(&mut rng, levels).encode_to_vec()),
             ..Default::default()
         }
         .encode(&mut s)

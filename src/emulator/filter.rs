@@ -402,7 +402,7 @@ mod tests {
         }
         let msg = FilterMessage {
             r#type: FilterType::FtCompositeColumnValue as i32,
-            filter: composite.into(),
+            filter: composite,
         };
         let err = parse(Some(&msg.encode_to_vec()), Usage::Read).unwrap_err();
         assert_eq!(

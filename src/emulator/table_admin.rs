@@ -127,7 +127,7 @@ pub fn compute_split_points_by_size(
     let mut in_split = 0usize;
     for entry in rows.range::<&[u8]>(start.as_slice()..end.as_slice())? {
         let (_, v) = entry?;
-        let stored = validate::decode_row(v.value(), "stored row")?;
+        let stored = validate::decode_stored_row(v.value(), "stored row")?;
         if !super::cells::exists(&info, &stored, now_ms) {
             continue;
         }

@@ -15,7 +15,9 @@ use super::catalog::{self, TableKind};
 use super::cells::{self, ReadOptions};
 use super::keycodec;
 use super::store::{ROWS, TABLES, TS_META};
-use super::validate::{self, MAX_ATTRIBUTE_BYTES, MAX_BATCH_WRITE_BYTES, MAX_RANGE_ROWS};
+use super::validate::{
+    self, MAX_ATTRIBUTE_BYTES, MAX_BATCH_WRITE_BYTES, MAX_BATCH_WRITE_ROWS, MAX_RANGE_ROWS,
+};
 use crate::tablestore::client::series_key_proto;
 use crate::tablestore::flatrows::{self, SeriesKey, TimeseriesRow};
 use crate::tablestore::plainbuffer::{self, PkValue, RowEncoder};
@@ -486,10 +488,9 @@ pub fn update_timeseries_meta(
         ));
     }
     if req.timeseries_meta.len() > MAX_BATCH_WRITE_ROWS {
-        return Err(ApiError::invalid(format!(
-            "The number of metas in UpdateTimeseriesMeta exceeds the limit. Limit:{MAX_BATCH_WRITE_ROWS}, Current:{}.",
-            req.timeseries_meta.len()
-        )));
+        return Err(super::wire_limits::update_metas_exceeded(
+            req.timeseries_meta.len(),
+        ));
     }
     let mut metas = txn.open_table(TS_META)?;
     let mut failed = Vec::new();

@@ -47,6 +47,13 @@ pub fn batch_get_rows_exceeded(count: usize) -> ApiError {
     ))
 }
 
+/// The UpdateTimeseriesMeta count error.
+pub fn update_metas_exceeded(count: usize) -> ApiError {
+    ApiError::invalid(format!(
+        "The number of metas in UpdateTimeseriesMeta exceeds the limit. Limit:{MAX_BATCH_WRITE_ROWS}, Current:{count}."
+    ))
+}
+
 fn batch_write_tables(count: usize) -> ApiError {
     ApiError::invalid(format!(
         "The number of tables in BatchWriteRow exceeds the limit. Limit:{MAX_BATCH_WRITE_ROWS}, Current:{count}."
@@ -178,8 +185,8 @@ const RULES: &[Rule] = &[
     Rule {
         action: "UpdateTimeseriesMeta",
         path: &[2],
-        limit: MAX_REPEATED_ELEMENTS,
-        refuse: |n| generic("timeseries_meta", n),
+        limit: MAX_BATCH_WRITE_ROWS,
+        refuse: update_metas_exceeded,
     },
     Rule {
         action: "DeleteTimeseriesMeta",

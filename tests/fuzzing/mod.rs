@@ -220,9 +220,8 @@ pub fn run(
     let (mut accepted, mut done) = (0u64, 0u64);
     let started = Instant::now();
     // Seeds first, unmutated: they must pass too.
-    for i in 0..seeded {
-        let input = corpus[i].clone();
-        check_one(target, seed, i as u64, &input, &mut check);
+    for (i, input) in corpus.iter().enumerate() {
+        check_one(target, seed, i as u64, input, &mut check);
     }
     while done < total && Instant::now() < deadline {
         // A quarter of the cases start from a seed, so the SDK's own
