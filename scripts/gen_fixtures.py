@@ -38,7 +38,7 @@ passes binary data as bytearray.
 Re-run from the repository root:
     .venv/bin/python scripts/gen_fixtures.py
 The script also checks the worked examples of
-/work/shared/research/tablestore-protocol.md section 3.6 and exits with status
+src/tablestore/PROTOCOL.md section 3.6 and exits with status
 1 (after writing the fixtures) if any of them differ from the SDK output.
 """
 

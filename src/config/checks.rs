@@ -13,15 +13,15 @@ use super::validate::ConfigError;
 pub const KAFKA_TOPIC_RULE: &str =
     "a Kafka topic name is 1-249 characters of letters, digits, '.', '_' and '-', and not \".\" or \"..\"";
 
-/// The rule for Wide Column table and column names (protocol spec §6).
+/// The rule for Wide Column table and column names (`src/tablestore/PROTOCOL.md` §6).
 pub const COLUMN_NAME_RULE: &str =
     "use 1-255 bytes of letters, digits and '_', starting with a letter or '_'";
 
-/// The rule for TimeSeries table names (protocol spec §6).
+/// The rule for TimeSeries table names (`src/tablestore/PROTOCOL.md` §6).
 pub const TIMESERIES_TABLE_RULE: &str =
     "a TimeSeries table name is 1-128 characters of letters, digits and '_', not starting with a digit";
 
-/// Substrings a TimeSeries field name must not contain (protocol spec §6).
+/// Substrings a TimeSeries field name must not contain (`src/tablestore/PROTOCOL.md` §6).
 pub use crate::tablestore::timeseries_layout::RESERVED_FIELD_NAMES as RESERVED_FIELD_PARTS;
 
 /// `None` when `name` is a valid Kafka topic name.

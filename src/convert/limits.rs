@@ -1,4 +1,4 @@
-//! Tablestore's service limits (protocol spec §6) that a single record can
+//! Tablestore's service limits (`src/tablestore/PROTOCOL.md` §6) that a single record can
 //! break, checked while converting so that such a record goes to the
 //! dead-letter topic with a clear reason instead of failing a whole batch
 //! on the server.

@@ -1,5 +1,5 @@
 //! Errors the emulator answers with: an HTTP status plus a Tablestore error
-//! code and message, exactly as the service spells them (spec §5.2).
+//! code and message, exactly as the service spells them (`PROTOCOL.md` §5).
 
 use std::fmt;
 

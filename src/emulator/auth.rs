@@ -1,8 +1,7 @@
 //! Request authentication in two steps: first what the headers prove
 //! (access key, instance, date skew, and the v2 or v4 signature, which
 //! covers the body's MD5), before a byte of the body is read; then the
-//! body against that MD5. See `PROTOCOL.md` in `src/tablestore/`
-//! ("Signing").
+//! body against that MD5 (`src/tablestore/PROTOCOL.md` §1.2–§1.4).
 
 use hyper::HeaderMap;
 

@@ -13,7 +13,7 @@ use super::validate::{self, RowUse};
 use crate::tablestore::plainbuffer;
 use crate::tablestore::proto::*;
 
-/// Most rows in one BatchGetRow (spec §6).
+/// Most rows in one BatchGetRow (`PROTOCOL.md` §6).
 pub const MAX_BATCH_GET_ROWS: usize = 100;
 
 fn check_batch(req: &BatchGetRowRequest) -> Result<(), ApiError> {

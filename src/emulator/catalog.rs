@@ -65,7 +65,7 @@ pub struct TableInfo {
     pub allow_update_attributes: bool,
 }
 
-/// `[A-Za-z_][A-Za-z0-9_]*`, 1–255 bytes (spec §6).
+/// `[A-Za-z_][A-Za-z0-9_]*`, 1–255 bytes (`PROTOCOL.md` §6).
 pub fn valid_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()

@@ -9,7 +9,7 @@ use super::rows::delete_all_rows;
 use super::store::{TABLES, TS_META};
 use crate::tablestore::proto::*;
 
-/// Tables per instance (spec §6); a TimeSeries table counts as two.
+/// Tables per instance (`PROTOCOL.md` §6); a TimeSeries table counts as two.
 const MAX_TABLES_WEIGHT: usize = 64;
 
 fn check_quota(txn: &WriteTransaction, adding: usize) -> Result<(), ApiError> {

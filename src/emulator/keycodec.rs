@@ -1,6 +1,6 @@
 //! Order-preserving byte keys for primary keys, so the ordered store sorts
 //! rows the way Tablestore does: column by column, integers numerically,
-//! strings and binaries bytewise (spec §8.4).
+//! strings and binaries bytewise (`PROTOCOL.md` §7).
 //!
 //! Layout: `table id (u64 BE)` then per column:
 //! * INTEGER: 8 bytes big-endian of `v XOR 1<<63` (sign flip);

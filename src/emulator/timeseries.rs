@@ -27,7 +27,7 @@ use crate::tablestore::timeseries_layout as layout;
 use crate::tablestore::timeseries_layout::RESERVED_FIELD_NAMES;
 const MAX_META_PAGE: usize = 1000;
 
-/// Checks one point against the TimeSeries limits (spec §6).
+/// Checks one point against the TimeSeries limits (`PROTOCOL.md` §6).
 pub fn check_point(row: &TimeseriesRow) -> Result<(), String> {
     let m = &row.key.measurement;
     if m.is_empty() || m.len() > 128 {

@@ -1,5 +1,5 @@
 //! Request validation against the table schema and the service limits
-//! (spec §6), with the service's error codes and messages.
+//! (`PROTOCOL.md` §6), with the service's error codes and messages.
 
 use super::api_error::ApiError;
 use super::catalog::{check_column_name, TableInfo};

@@ -1,7 +1,7 @@
 //! CRC-8 as PlainBuffer uses it: polynomial 0x07, init 0, no reflection, no
 //! final XOR (CRC-8/SMBUS). Multi-byte integers are fed little-endian.
 //!
-//! Spec: `tablestore-protocol.md` §3.4. Check value: CRC("123456789") = 0xF4.
+//! Reference: `src/tablestore/PROTOCOL.md` §3.4. Check value: CRC("123456789") = 0xF4.
 
 /// Lookup table, built at compile time from the polynomial.
 const TABLE: [u8; 256] = build_table();

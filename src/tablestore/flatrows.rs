@@ -1,5 +1,5 @@
 //! TimeSeries rows as PutTimeseriesData carries them: a FlatBuffers
-//! `FlatBufferRows` buffer (schema `timeseries.fbs`, spec §4.2) plus a
+//! `FlatBufferRows` buffer (schema `timeseries.fbs`, `PROTOCOL.md` §4.2) plus a
 //! CRC-32C of the bytes.
 //!
 //! The table accessors below are written by hand in the shape `flatc`

@@ -7,6 +7,10 @@
 //! * [`sign`]: v2/v4 request signatures and response signatures;
 //! * [`error`]: the error type and its retry classification;
 //! * [`client`]: the async client the sink writes with.
+//!
+//! The protocol reference below (`src/tablestore/PROTOCOL.md`) is what the
+//! code's section citations (§) point at.
+#![doc = include_str!("PROTOCOL.md")]
 
 pub mod client;
 pub mod crc8;

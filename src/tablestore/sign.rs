@@ -1,4 +1,4 @@
-//! Request and response signatures (spec §1.2–§1.4).
+//! Request and response signatures (`PROTOCOL.md` §1.2–§1.4).
 //!
 //! * v2 (what our client sends): `x-ots-signature = b64(HMAC-SHA1(secret,
 //!   "/Action\nPOST\n\n" + sorted "name:value\n" of every x-ots-* header))`.

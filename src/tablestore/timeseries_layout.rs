@@ -1,5 +1,5 @@
 //! How a TimeSeries point is stored as a Wide Column row, the layout
-//! GetTimeseriesData returns in `rows_data` (spec §4.1/§4.4):
+//! GetTimeseriesData returns in `rows_data` (`PROTOCOL.md` §4.1/§4.4):
 //!
 //! ```text
 //! PK:    _#h (STRING, hash of the series) | _m_name | _data_source | _tags | _time (INTEGER µs)
@@ -17,7 +17,7 @@ pub const PK_DATA_SOURCE: &str = "_data_source";
 pub const PK_TAGS: &str = "_tags";
 pub const PK_TIME: &str = "_time";
 
-/// Names a TimeSeries field must not contain (spec §6): the key columns
+/// Names a TimeSeries field must not contain (`PROTOCOL.md` §6): the key columns
 /// and the meta table's own columns.
 pub const RESERVED_FIELD_NAMES: [&str; 6] = [
     PK_MEASUREMENT,

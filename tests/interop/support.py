@@ -2,7 +2,7 @@
 service-error assertions and hand-made (raw) signed HTTP requests.
 
 Raw requests follow the v2 signing rules of the wire protocol
-(/work/shared/research/tablestore-protocol.md §1.2): HMAC-SHA1 over
+(src/tablestore/PROTOCOL.md §1.2): HMAC-SHA1 over
 "/Action\\nPOST\\n\\n" + sorted "name:value\\n" lines of every x-ots-* header.
 """
 

@@ -6,7 +6,8 @@
 //! them and validates every length, tag, UTF-8 string and checksum as it goes,
 //! returning a typed [`DecodeError`] instead of panicking on hostile input.
 //!
-//! Format summary (spec `tablestore-protocol.md` §3):
+//! Format summary (`src/tablestore/PROTOCOL.md` §3, rendered as the docs of
+//! [`crate::tablestore`]; the bare § numbers in this module refer to it):
 //! ```text
 //! buffer   := header(int32 0x75) row+
 //! row      := 0x01 pk_cell* [0x02 cell*] [0x08] 0x09 row_crc(u8)
