@@ -195,11 +195,20 @@ impl Client {
                 _ => Error::gateway(status, &bytes, request_id),
             });
         }
-        if let Some(md5) = header("x-ots-contentmd5") {
-            if md5 != sign::content_md5(&bytes) {
+        // Tablestore signs every answer's body with an MD5 header (the
+        // SDKs refuse answers without it); a 200 without one came from
+        // something else (a captive portal, a misrouted proxy).
+        match header("x-ots-contentmd5") {
+            Some(md5) if md5 == sign::content_md5(&bytes) => {}
+            Some(_) => {
                 return Err(Error::integrity(format!(
                     "{action}: response body MD5 mismatch"
-                )));
+                )))
+            }
+            None => {
+                return Err(Error::integrity(format!(
+                    "{action}: HTTP {status} answer without x-ots-contentmd5 is not from Tablestore"
+                )))
             }
         }
         if let Some(auth) = header("authorization") {

@@ -113,14 +113,24 @@ impl Broker {
     }
 
     pub fn producer(&self) -> FutureProducer {
-        self.client_config().set("linger.ms", "5").create().unwrap()
+        self.client_config()
+            .set("linger.ms", "5")
+            // Room for the oversized poison messages of the fault suite.
+            .set("message.max.bytes", "10000000")
+            .create()
+            .unwrap()
     }
 
     /// Produces `(partition, key, value)` messages with a `trace` header
     /// and waits for every ack. Every message is enqueued at once (an
     /// awaited `send` would enqueue one linger period after the other);
     /// order per partition is kept.
-    pub async fn produce(&self, topic: &str, messages: &[(i32, Option<&str>, Option<&str>)]) {
+    /// Returns each message's `(partition, offset)`, in order.
+    pub async fn produce(
+        &self,
+        topic: &str,
+        messages: &[(i32, Option<&str>, Option<&str>)],
+    ) -> Vec<(i32, i64)> {
         let producer = self.producer();
         let mut deliveries = Vec::with_capacity(messages.len());
         for (p, k, v) in messages {
@@ -156,12 +166,16 @@ impl Broker {
                 }
             }
         }
+        let mut placed = Vec::with_capacity(deliveries.len());
         for d in deliveries {
-            d.await
+            let at = d
+                .await
                 .expect("producer alive")
                 .map_err(|(e, _)| e)
                 .unwrap();
+            placed.push((at.partition, at.offset));
         }
+        placed
     }
 
     /// Reads `expected` messages of `topic` from the start (or fails after

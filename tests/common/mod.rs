@@ -5,6 +5,7 @@
 pub mod broker;
 pub mod flat;
 pub mod raw_http;
+pub mod ingest;
 pub mod sink;
 
 use std::path::{Path, PathBuf};
