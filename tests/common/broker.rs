@@ -131,16 +131,28 @@ impl Broker {
         topic: &str,
         messages: &[(i32, Option<&str>, Option<&str>)],
     ) -> Vec<(i32, i64)> {
+        let bytes: Vec<_> = messages
+            .iter()
+            .map(|(p, k, v)| (*p, k.map(str::as_bytes), v.map(str::as_bytes)))
+            .collect();
+        self.produce_bytes(topic, &bytes).await
+    }
+
+    /// [`produce`](Self::produce) for keys and values that need not be text.
+    pub async fn produce_bytes(
+        &self,
+        topic: &str,
+        messages: &[(i32, Option<&[u8]>, Option<&[u8]>)],
+    ) -> Vec<(i32, i64)> {
         let producer = self.producer();
         let mut deliveries = Vec::with_capacity(messages.len());
         for (p, k, v) in messages {
-            let mut r: FutureRecord<'_, str, str> =
-                FutureRecord::to(topic)
-                    .partition(*p)
-                    .headers(OwnedHeaders::new().insert(Header {
-                        key: "trace",
-                        value: Some("t-1"),
-                    }));
+            let mut r: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
+                .partition(*p)
+                .headers(OwnedHeaders::new().insert(Header {
+                    key: "trace",
+                    value: Some("t-1"),
+                }));
             if let Some(k) = k {
                 r = r.key(*k);
             }

@@ -5,8 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+/// The binary under test; `TABLESTORE_SINK_BIN` runs the suite against
+/// another build (e.g. an older commit, to watch a fixed defect's test fail).
 pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_tablestore-sink"))
+    std::env::var_os("TABLESTORE_SINK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_tablestore-sink")))
 }
 
 /// A sink config for tests: a fast group join (session 2 s), IPv4, the
@@ -54,12 +58,23 @@ pub struct SinkProcess {
 
 impl SinkProcess {
     pub fn start(dir: &Path, name: &str, config: &str) -> SinkProcess {
+        Self::start_with_env(dir, name, config, &[])
+    }
+
+    /// Like [`start`](Self::start), with extra environment variables.
+    pub fn start_with_env(
+        dir: &Path,
+        name: &str,
+        config: &str,
+        env: &[(&str, &str)],
+    ) -> SinkProcess {
         let path = dir.join(format!("{name}.toml"));
         std::fs::write(&path, config).unwrap();
         let log = dir.join(format!("{name}.log"));
         let child = Command::new(binary())
             .args(["run", "--config"])
             .arg(&path)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info,librdkafka=warn")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

@@ -1,0 +1,353 @@
+//! Rebalances that used to lose or wedge data, each against a real broker
+//! and the emulator:
+//! * 48 partitions assigned to one consumer at once are all read;
+//! * messages that reach the consumer's main queue (a split made after
+//!   the first fetch) are rewound to, not dropped;
+//! * a partition stopped by the `stop` policy stops again at the same
+//!   record after every reassignment, and says FAILED;
+//! * a revoked partition's retrying writes are cancelled, so they cannot
+//!   overwrite what its next owner wrote.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use common::broker::Broker;
+use common::ingest::*;
+use common::sink::{config, SinkProcess};
+use tablestore_sink::fault_gateway::{FaultGateway, FaultPlan};
+use tablestore_sink::tablestore::plainbuffer::{PkValue, Value};
+
+fn verdict<'a>(
+    broker: &'a Broker,
+    topic: &'a str,
+    partitions: i32,
+    group: &'a str,
+    errors: &'a str,
+    rows: &'a BTreeMap<(i32, i64), String>,
+    dead: &'a BTreeSet<(i32, i64)>,
+    placed: &[(i32, i64)],
+) -> Verdict<'a> {
+    Verdict {
+        broker,
+        topic,
+        partitions,
+        group,
+        dead_letter_topic: errors,
+        error_topic: errors,
+        rows,
+        dead,
+        end: end_offsets(placed, partitions),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_eight_partitions_on_one_consumer_are_all_read_and_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let emu = common::emulator(&dir.path().join("ts")).await;
+    let client = common::client(&emu);
+    let topic = common::unique("p48");
+    let partitions = 48;
+    broker.create_topic(&topic, partitions).await;
+    let msgs = numbered(0, 4800, partitions, 0);
+    let placed = produce(&broker, &topic, &msgs).await;
+    let cfg = config(
+        "p48",
+        &broker.bootstrap(),
+        &topic,
+        &emu.endpoint(),
+        "p48",
+        "",
+        "",
+    );
+    let sink = SinkProcess::start(dir.path(), "sink", &cfg);
+    let rows = until("4800 rows", &[&sink], || async {
+        let rows = common::all_rows(&client, "p48", KAFKA_PK).await;
+        (rows.len() >= 4800).then_some(rows)
+    })
+    .await;
+    let expected = expected_rows(&msgs);
+    verdict(
+        &broker,
+        &topic,
+        partitions,
+        "connect-p48",
+        "connect-error-p48",
+        &expected,
+        &BTreeSet::new(),
+        &placed,
+    )
+    .check(&rows);
+    assert!(sink.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_that_reach_the_main_queue_are_rewound_to_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let emu = common::emulator(&dir.path().join("ts")).await;
+    let client = common::client(&emu);
+    let topic = common::unique("stray");
+    let partitions = 6;
+    broker.create_topic(&topic, partitions).await;
+    let msgs = numbered(0, 1800, partitions, 0);
+    let placed = produce(&broker, &topic, &msgs).await;
+    let cfg = config(
+        "stray",
+        &broker.bootstrap(),
+        &topic,
+        &emu.endpoint(),
+        "stray",
+        "",
+        "",
+    );
+    // Split the partition queues 1.5 s after the assignment: librdkafka
+    // has fetched by then, and those messages sit on the main queue.
+    let sink = SinkProcess::start_with_env(
+        dir.path(),
+        "sink",
+        &cfg,
+        &[("TABLESTORE_SINK_FAULT_LATE_SPLIT_MS", "1500")],
+    );
+    let rows = until("1800 rows", &[&sink], || async {
+        let rows = common::all_rows(&client, "stray", KAFKA_PK).await;
+        (rows.len() >= 1800).then_some(rows)
+    })
+    .await;
+    let expected = expected_rows(&msgs);
+    verdict(
+        &broker,
+        &topic,
+        partitions,
+        "connect-stray",
+        "connect-error-stray",
+        &expected,
+        &BTreeSet::new(),
+        &placed,
+    )
+    .check(&rows);
+    let log = sink.log_text();
+    assert!(
+        log.contains("message arrived on the main queue"),
+        "the fault did not happen, so this run proves nothing:\n{}",
+        tail(&log, 40)
+    );
+    assert!(sink.stop().success());
+}
+
+/// The FAILED records of the status topic for `partition`, and whether a
+/// REVOKED followed the first of them.
+fn failures_of(
+    broker: &Broker,
+    status_topic: &str,
+    topic: &str,
+    partition: i64,
+) -> (Vec<(i64, String)>, bool) {
+    let (_, all) = last_status(broker, status_topic, topic);
+    let mut mine: Vec<&serde_json::Value> =
+        all.iter().filter(|s| s["partition"] == partition).collect();
+    mine.sort_by_key(|s| s["timestamp_ms"].as_i64());
+    let failed: Vec<(i64, String)> = mine
+        .iter()
+        .filter(|s| s["state"] == "FAILED")
+        .map(|s| {
+            (
+                s["offset"].as_i64().unwrap(),
+                s["worker"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let first_failed = mine.iter().position(|s| s["state"] == "FAILED");
+    let revoked_after =
+        first_failed.is_some_and(|i| mine[i..].iter().any(|s| s["state"] == "REVOKED"));
+    (failed, revoked_after)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_partition_stops_again_at_the_same_record_after_every_rebalance() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let emu = common::emulator(&dir.path().join("ts")).await;
+    let client = common::client(&emu);
+    let topic = common::unique("stopreb");
+    let partitions = 3;
+    broker.create_topic(&topic, partitions).await;
+    // Partition 1 has a bad record at offset 5.
+    let mut msgs = numbered(0, 300, partitions, 0);
+    msgs[3 * 5 + 1].1 = "not json".into();
+    produce(&broker, &topic, &msgs).await;
+    let name = "stopreb";
+    let cfg = config(
+        name,
+        &broker.bootstrap(),
+        &topic,
+        &emu.endpoint(),
+        name,
+        "failure_policy = \"stop\"",
+        "",
+    );
+    let status_topic = format!("connect-status-{name}");
+    let a = SinkProcess::start(dir.path(), "a", &cfg);
+    until("partition 1 FAILED", &[&a], || async {
+        let (failed, _) = failures_of(&broker, &status_topic, &topic, 1);
+        (!failed.is_empty()).then_some(())
+    })
+    .await;
+    // A second process joins: every partition is revoked and assigned
+    // again; then the first leaves, so the second owns all three.
+    let b = SinkProcess::start(dir.path(), "b", &cfg);
+    wait_log(&b, "partition assigned").await;
+    assert!(a.stop().success());
+    let (failed, revoked_after) = until("partition 1 FAILED by its new owner", &[&b], || async {
+        let (failed, revoked_after) = failures_of(&broker, &status_topic, &topic, 1);
+        let workers: BTreeSet<&String> = failed.iter().map(|(_, w)| w).collect();
+        (workers.len() >= 2).then_some((failed.clone(), revoked_after))
+    })
+    .await;
+    assert!(
+        failed.iter().all(|(o, _)| *o == 5),
+        "every owner stopped at offset 5: {failed:?}"
+    );
+    assert!(!revoked_after, "FAILED was overwritten by REVOKED");
+    // Every other record is written: 100 + 100 + 5 rows.
+    let rows = until("205 rows", &[&b], || async {
+        let rows = common::all_rows(&client, name, KAFKA_PK).await;
+        (rows.len() == 205).then_some(rows)
+    })
+    .await;
+    let p1: BTreeSet<i64> = rows
+        .iter()
+        .map(|r| coordinates(&topic, r))
+        .filter(|(p, _)| *p == 1)
+        .map(|(_, o)| o)
+        .collect();
+    assert_eq!(
+        p1,
+        (0..5).collect(),
+        "nothing after the bad record of partition 1"
+    );
+    let committed = broker.committed(&format!("connect-{name}"), &topic, partitions);
+    assert_eq!(committed[1], Some(5), "the bad record is not committed");
+    assert!(b.stop().success());
+}
+
+/// The `v` column of the row whose `id` is `key`.
+async fn value_of(
+    client: &tablestore_sink::tablestore::Client,
+    table: &str,
+    key: &str,
+) -> Option<String> {
+    let row = client
+        .get_row(
+            table,
+            &[("id".to_owned(), PkValue::String(key.to_owned()))],
+            &[],
+            1,
+        )
+        .await
+        .ok()??;
+    match row.latest("v") {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_partitions_retrying_writes_never_land_after_its_next_owners() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let emu = common::emulator(&dir.path().join("ts")).await;
+    let client = common::client(&emu);
+    let topic = common::unique("fence");
+    broker.create_topic(&topic, 2).await;
+    let keyed = "[wide_column]\nkey_format = \"string\"\nprimary_key_mode = \"record_key\"\nprimary_key = [{ name = \"id\", type = \"string\" }]\n\
+                 [writer]\nretry_initial_ms = 20\nretry_max_ms = 200\n";
+    // Process A reaches Tablestore through a gateway that goes down once
+    // A runs: its writes of the first values keep retrying.
+    let down = FaultGateway::start(&emu.endpoint(), FaultPlan::none(), 3)
+        .await
+        .unwrap();
+    let name = "fence";
+    let cfg_a = config(
+        name,
+        &broker.bootstrap(),
+        &topic,
+        &down.endpoint(),
+        name,
+        "",
+        keyed,
+    );
+    let a = SinkProcess::start(dir.path(), "a", &cfg_a);
+    wait_log(&a, "partition assigned").await;
+    down.set_plan(FaultPlan {
+        outage: true,
+        ..FaultPlan::none()
+    });
+    broker
+        .produce(
+            &topic,
+            &[
+                (0, Some("k0"), Some(r#"{"v":1}"#)),
+                (1, Some("k1"), Some(r#"{"v":1}"#)),
+            ],
+        )
+        .await;
+    until("A retrying", &[&a], || async {
+        (down.counts().refused >= 4).then_some(())
+    })
+    .await;
+    // B joins with a healthy path: one partition moves to it (A's drain
+    // times out: its writes are stuck), B writes the old value, then the
+    // new one.
+    let cfg_b = config(
+        name,
+        &broker.bootstrap(),
+        &topic,
+        &emu.endpoint(),
+        name,
+        "",
+        keyed,
+    );
+    let b = SinkProcess::start(dir.path(), "b", &cfg_b);
+    wait_log(&b, "partition assigned").await;
+    let moved = until(
+        "B wrote the old value of its partition",
+        &[&a, &b],
+        || async {
+            for key in ["k0", "k1"] {
+                if value_of(&client, name, key).await.as_deref() == Some("1") {
+                    return Some(key);
+                }
+            }
+            None
+        },
+    )
+    .await;
+    let partition = if moved == "k0" { 0 } else { 1 };
+    broker
+        .produce(&topic, &[(partition, Some(moved), Some(r#"{"v":2}"#))])
+        .await;
+    until("B wrote the new value", &[&a, &b], || async {
+        (value_of(&client, name, moved).await.as_deref() == Some("2")).then_some(())
+    })
+    .await;
+    // A's path comes back: whatever A still retried would land now.
+    down.set_plan(FaultPlan::none());
+    let other = if moved == "k0" { "k1" } else { "k0" };
+    until("A writes the partition it kept", &[&a, &b], || async {
+        value_of(&client, name, other).await.map(|_| ())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        value_of(&client, name, moved).await.as_deref(),
+        Some("2"),
+        "a revoked partition's stale write overwrote its next owner's:\n--- a ---\n{}",
+        tail(&a.log_text(), 60)
+    );
+    assert!(a.stop().success());
+    assert!(b.stop().success());
+    down.stop().await;
+}
