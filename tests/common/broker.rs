@@ -37,6 +37,9 @@ pub fn tansu() -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
+/// `(partition, key, value)` as bytes.
+pub type RawMessage<'a> = (i32, Option<&'a [u8]>, Option<&'a [u8]>);
+
 pub struct Broker {
     child: Child,
     pub port: u16,
@@ -142,7 +145,7 @@ impl Broker {
     pub async fn produce_bytes(
         &self,
         topic: &str,
-        messages: &[(i32, Option<&[u8]>, Option<&[u8]>)],
+        messages: &[RawMessage<'_>],
     ) -> Vec<(i32, i64)> {
         let producer = self.producer();
         let mut deliveries = Vec::with_capacity(messages.len());
