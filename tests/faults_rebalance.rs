@@ -19,29 +19,6 @@ use common::sink::{config, SinkProcess};
 use tablestore_sink::fault_gateway::{FaultGateway, FaultPlan};
 use tablestore_sink::tablestore::plainbuffer::{PkValue, Value};
 
-fn verdict<'a>(
-    broker: &'a Broker,
-    topic: &'a str,
-    partitions: i32,
-    group: &'a str,
-    errors: &'a str,
-    rows: &'a BTreeMap<(i32, i64), String>,
-    dead: &'a BTreeSet<(i32, i64)>,
-    placed: &[(i32, i64)],
-) -> Verdict<'a> {
-    Verdict {
-        broker,
-        topic,
-        partitions,
-        group,
-        dead_letter_topic: errors,
-        error_topic: errors,
-        rows,
-        dead,
-        end: end_offsets(placed, partitions),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_eight_partitions_on_one_consumer_are_all_read_and_committed() {
     let dir = tempfile::tempdir().unwrap();

@@ -142,11 +142,7 @@ impl Broker {
     }
 
     /// [`produce`](Self::produce) for keys and values that need not be text.
-    pub async fn produce_bytes(
-        &self,
-        topic: &str,
-        messages: &[RawMessage<'_>],
-    ) -> Vec<(i32, i64)> {
+    pub async fn produce_bytes(&self, topic: &str, messages: &[RawMessage<'_>]) -> Vec<(i32, i64)> {
         let producer = self.producer();
         let mut deliveries = Vec::with_capacity(messages.len());
         for (p, k, v) in messages {

@@ -232,6 +232,47 @@ pub struct Verdict<'a> {
     pub end: Vec<Option<i64>>,
 }
 
+/// The connector's default names: group `connect-<name>`, dead letters
+/// and errors in `connect-error-<name>`.
+pub struct Names {
+    pub group: String,
+    pub errors: String,
+}
+
+impl Names {
+    pub fn of(connector: &str) -> Names {
+        Names {
+            group: format!("connect-{connector}"),
+            errors: format!("connect-error-{connector}"),
+        }
+    }
+}
+
+impl<'a> Verdict<'a> {
+    /// The verdict for a connector with default topic names.
+    pub fn defaults(
+        broker: &'a Broker,
+        topic: &'a str,
+        partitions: i32,
+        names: &'a Names,
+        rows: &'a BTreeMap<(i32, i64), String>,
+        dead: &'a BTreeSet<(i32, i64)>,
+        placed: &[(i32, i64)],
+    ) -> Self {
+        Verdict {
+            broker,
+            topic,
+            partitions,
+            group: &names.group,
+            dead_letter_topic: &names.errors,
+            error_topic: &names.errors,
+            rows,
+            dead,
+            end: end_offsets(placed, partitions),
+        }
+    }
+}
+
 impl Verdict<'_> {
     /// Checks everything; `rows` are the table's rows. Blocks (bounded)
     /// for the commits: call it from a multi-threaded runtime.
