@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::broker::Broker;
@@ -46,12 +46,12 @@ async fn forty_eight_partitions_on_one_consumer_are_all_read_and_committed() {
     })
     .await;
     let expected = expected_rows(&msgs);
-    verdict(
+    let names = Names::of("p48");
+    Verdict::defaults(
         &broker,
         &topic,
         partitions,
-        "connect-p48",
-        "connect-error-p48",
+        &names,
         &expected,
         &BTreeSet::new(),
         &placed,
@@ -94,12 +94,12 @@ async fn messages_that_reach_the_main_queue_are_rewound_to_not_lost() {
     })
     .await;
     let expected = expected_rows(&msgs);
-    verdict(
+    let names = Names::of("stray");
+    Verdict::defaults(
         &broker,
         &topic,
         partitions,
-        "connect-stray",
-        "connect-error-stray",
+        &names,
         &expected,
         &BTreeSet::new(),
         &placed,
