@@ -328,3 +328,45 @@ async fn a_revoked_partitions_retrying_writes_never_land_after_its_next_owners()
     assert!(b.stop().success());
     down.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_a_process_without_partitions_within_the_drain_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let emu = common::emulator(&dir.path().join("ts")).await;
+    let topic = common::unique("idle");
+    broker.create_topic(&topic, 1).await;
+    let cfg = config(
+        "idle",
+        &broker.bootstrap(),
+        &topic,
+        &emu.endpoint(),
+        "idle",
+        "",
+        "",
+    )
+    .replace("consumer_concurrency = 1", "consumer_concurrency = 6");
+    let first = SinkProcess::start(dir.path(), "first", &cfg);
+    wait_log(&first, "partition assigned").await;
+    let second = SinkProcess::start(dir.path(), "second", &cfg);
+    wait_log(&second, "consumers subscribed").await;
+    // Let its six consumers join the group; the one partition ends up
+    // with one of the two processes.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let owns = |s: &SinkProcess| {
+        let log = s.log_text();
+        log.rfind("partition assigned") > log.rfind("partitions revoked")
+    };
+    let (idle, busy) = match (owns(&first), owns(&second)) {
+        (true, false) => (second, first),
+        (false, true) => (first, second),
+        other => panic!("expected exactly one owner, got {other:?}"),
+    };
+    let started = std::time::Instant::now();
+    assert!(idle.stop().success());
+    // The drain timeout is 1 s (half the 2 s session); closing six
+    // consumers one after the other took 4.5 s.
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "SIGTERM took {took:?}");
+    assert!(busy.stop().success());
+}

@@ -320,13 +320,19 @@ impl<P: Payload> Handler<Shutdown> for Supervisor<P> {
         let drained = self.drain(all);
         ctx.spawn(drained.into_actor(self).map(move |_, act, _| {
             let consumers = std::mem::take(&mut act.consumers);
-            // Closing commits synchronously and may block: off the actor thread.
+            // Closing commits synchronously and leaves the group, which
+            // may block: off the actor thread, all consumers at once (one
+            // after the other took seconds each).
             std::thread::spawn(move || {
                 for c in &consumers {
                     c.closing.store(true, std::sync::atomic::Ordering::Release);
                 }
-                for c in consumers {
-                    c.close();
+                let closing: Vec<_> = consumers
+                    .into_iter()
+                    .map(|c| std::thread::spawn(move || c.close()))
+                    .collect();
+                for c in closing {
+                    let _ = c.join();
                 }
                 let _ = msg.done.send(());
             });

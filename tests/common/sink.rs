@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 /// another build (e.g. an older commit, to watch a fixed defect's test fail).
 pub fn binary() -> PathBuf {
     std::env::var_os("TABLESTORE_SINK_BIN")
+        .filter(|b| !b.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_tablestore-sink")))
 }
