@@ -23,6 +23,8 @@
 
 pub mod queue;
 pub mod settle;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
