@@ -1,0 +1,272 @@
+//! Production's worst afternoon, end to end: three sink processes in one
+//! group on a 24-partition topic, a gateway in front of Tablestore that
+//! misbehaves (502s, dropped answers, corruption, latency spikes) and then
+//! goes away for 10 s, poison in the stream (one over 1 MB), and repeated
+//! `kill -9`s with restarts while messages keep arriving. Then a
+//! scale-out from one process to three and back, mid-stream.
+//!
+//! After each: every healthy message is a row exactly once with its value,
+//! the dead-letter topic holds exactly the poison, the error topic holds
+//! nothing, and the committed offsets are the end offsets.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use common::broker::Broker;
+use common::ingest::*;
+use common::sink::{config, SinkProcess};
+use rand::{Rng, SeedableRng};
+use tablestore_sink::fault_gateway::{FaultGateway, FaultPlan};
+
+/// Sink processes by slot, restartable.
+struct Fleet<'a> {
+    dir: &'a Path,
+    config: String,
+    slots: Vec<Option<SinkProcess>>,
+    starts: usize,
+}
+
+impl<'a> Fleet<'a> {
+    fn new(dir: &'a Path, config: String, size: usize) -> Self {
+        Fleet {
+            dir,
+            config,
+            slots: (0..size).map(|_| None).collect(),
+            starts: 0,
+        }
+    }
+
+    fn start(&mut self, slot: usize) {
+        self.starts += 1;
+        let name = format!("sink{slot}-{}", self.starts);
+        self.slots[slot] = Some(SinkProcess::start(self.dir, &name, &self.config));
+    }
+
+    fn kill9(&mut self, slot: usize) {
+        if let Some(p) = self.slots[slot].take() {
+            p.kill9();
+        }
+    }
+
+    fn stop(&mut self, slot: usize) {
+        if let Some(p) = self.slots[slot].take() {
+            assert!(p.stop().success(), "a sink failed to stop cleanly");
+        }
+    }
+
+    fn running(&self) -> Vec<&SinkProcess> {
+        self.slots.iter().flatten().collect()
+    }
+}
+
+/// Poison for the chaos run: position in the stream → bytes.
+fn poison_at(i: usize) -> Option<Vec<u8>> {
+    match i {
+        i if i % 1500 == 777 => Some(b"not json {".to_vec()),
+        i if i % 1500 == 1333 => Some(b"[\"an\",\"array\"]".to_vec()),
+        9_001 => Some(vec![b'#'; 3 * 1024 * 1024 / 2]),
+        _ => None,
+    }
+}
+
+/// Produces messages `range` of the chaos stream (healthy `{"i":N}` round
+/// robin over `partitions`, poison where [`poison_at`] says); records
+/// where each landed.
+async fn produce_range(
+    broker: &Broker,
+    topic: &str,
+    partitions: i32,
+    range: std::ops::Range<usize>,
+    rows: &mut BTreeMap<(i32, i64), String>,
+    dead: &mut BTreeSet<(i32, i64)>,
+    placed: &mut Vec<(i32, i64)>,
+) {
+    let values: Vec<(i32, Vec<u8>, bool)> = range
+        .map(|i| {
+            let p = (i % partitions as usize) as i32;
+            match poison_at(i) {
+                Some(bad) => (p, bad, true),
+                None => (p, format!(r#"{{"i":{i}}}"#).into_bytes(), false),
+            }
+        })
+        .collect();
+    let refs: Vec<_> = values
+        .iter()
+        .map(|(p, v, _)| (*p, None, Some(&v[..])))
+        .collect();
+    let at = broker.produce_bytes(topic, &refs).await;
+    for ((_, v, bad), at) in values.iter().zip(&at) {
+        if *bad {
+            dead.insert(*at);
+        } else {
+            let json: serde_json::Value = serde_json::from_slice(v).unwrap();
+            rows.insert(*at, json["i"].to_string());
+        }
+    }
+    placed.extend(at);
+}
+
+fn field_mix() -> FaultPlan {
+    FaultPlan {
+        bad_gateway: 0.05,
+        portal_page: 0.01,
+        close_after_forward: 0.02,
+        corrupt: 0.01,
+        delay: 0.03,
+        delay_ms: (300, 800),
+        outage: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_kill9s_a_bad_gateway_and_an_outage_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let emu = common::emulator(&dir.path().join("ts")).await;
+    let client = common::client(&emu);
+    let gw = FaultGateway::start(&emu.endpoint(), FaultPlan::none(), 11)
+        .await
+        .unwrap();
+    let topic = common::unique("chaos");
+    let partitions = 24;
+    broker.create_topic(&topic, partitions).await;
+    let name = format!("chaos{}", std::process::id());
+    let cfg = config(
+        &name,
+        &broker.bootstrap(),
+        &topic,
+        &gw.endpoint(),
+        "chaos",
+        &format!("consumer_concurrency = 2\nerror_topic = \"rejected-{name}\""),
+        "[writer]\nmax_batch_rows = 50\nretry_max_ms = 1000\nrequest_timeout_ms = 5000\n",
+    )
+    .replace("consumer_concurrency = 1\n", "");
+    let mut fleet = Fleet::new(dir.path(), cfg, 3);
+    for slot in 0..3 {
+        fleet.start(slot);
+    }
+    gw.set_plan(field_mix());
+    let (mut rows, mut dead, mut placed) = (BTreeMap::new(), BTreeSet::new(), Vec::new());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+    let total = 18_000;
+    let step = total / 6;
+    let mut kills = 0;
+    for round in 0..6 {
+        produce_range(
+            &broker,
+            &topic,
+            partitions,
+            round * step..(round + 1) * step,
+            &mut rows,
+            &mut dead,
+            &mut placed,
+        )
+        .await;
+        if round == 3 {
+            gw.set_plan(FaultPlan {
+                outage: true,
+                ..field_mix()
+            });
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            gw.set_plan(field_mix());
+        }
+        // One kill -9 per round but the first; the victim restarts after
+        // its session would have expired.
+        if round > 0 {
+            let victim = rng.random_range(0..3);
+            tokio::time::sleep(Duration::from_millis(rng.random_range(1_000..3_000))).await;
+            fleet.kill9(victim);
+            kills += 1;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            fleet.start(victim);
+        }
+    }
+    let expected_rows = rows.len();
+    let table_rows = until_within(
+        Duration::from_secs(240),
+        "every row",
+        &fleet.running(),
+        || async {
+            let got = common::try_all_rows(&client, "chaos", KAFKA_PK)
+                .await
+                .ok()?;
+            (got.len() >= expected_rows).then_some(got)
+        },
+    )
+    .await;
+    let names = Names::of(&name);
+    Verdict {
+        error_topic: &format!("rejected-{name}"),
+        ..Verdict::defaults(&broker, &topic, partitions, &names, &rows, &dead, &placed)
+    }
+    .check(&table_rows);
+    let c = gw.counts();
+    eprintln!(
+        "chaos: {} messages, {} rows, {} poison, {kills} kill -9s, faults {c:?}",
+        placed.len(),
+        rows.len(),
+        dead.len()
+    );
+    assert!(kills >= 5 && c.refused > 0 && c.bad_gateway > 0 && c.closed_after_forward > 0);
+    for slot in 0..3 {
+        fleet.stop(slot);
+    }
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_out_to_three_processes_and_back_mid_stream_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let emu = common::emulator(&dir.path().join("ts")).await;
+    let client = common::client(&emu);
+    let topic = common::unique("scale");
+    let partitions = 12;
+    broker.create_topic(&topic, partitions).await;
+    let name = "scale";
+    let cfg = config(
+        name,
+        &broker.bootstrap(),
+        &topic,
+        &emu.endpoint(),
+        name,
+        "",
+        "",
+    );
+    let mut fleet = Fleet::new(dir.path(), cfg, 3);
+    let (mut rows, mut dead, mut placed) = (BTreeMap::new(), BTreeSet::new(), Vec::new());
+    fleet.start(0);
+    let step = 2_000;
+    for (round, action) in ["", "out", "out", "", "in", "in"].iter().enumerate() {
+        match (*action, round) {
+            ("out", r) => fleet.start(r),
+            ("in", r) => fleet.stop(r - 3),
+            _ => {}
+        }
+        produce_range(
+            &broker,
+            &topic,
+            partitions,
+            round * step..(round + 1) * step,
+            &mut rows,
+            &mut dead,
+            &mut placed,
+        )
+        .await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    assert_eq!(fleet.running().len(), 1, "back to one process");
+    let expected_rows = rows.len();
+    let table_rows = until("every row", &fleet.running(), || async {
+        let got = common::all_rows(&client, name, KAFKA_PK).await;
+        (got.len() >= expected_rows).then_some(got)
+    })
+    .await;
+    let names = Names::of(name);
+    Verdict::defaults(&broker, &topic, partitions, &names, &rows, &dead, &placed)
+        .check(&table_rows);
+    fleet.stop(0);
+}
