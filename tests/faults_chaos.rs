@@ -12,114 +12,14 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::Duration;
 
 use common::broker::Broker;
+use common::chaos::{field_mix, produce_range, Fleet};
 use common::ingest::*;
-use common::sink::{config, SinkProcess};
+use common::sink::config;
 use rand::{Rng, SeedableRng};
 use tablestore_sink::fault_gateway::{FaultGateway, FaultPlan};
-
-/// Sink processes by slot, restartable.
-struct Fleet<'a> {
-    dir: &'a Path,
-    config: String,
-    slots: Vec<Option<SinkProcess>>,
-    starts: usize,
-}
-
-impl<'a> Fleet<'a> {
-    fn new(dir: &'a Path, config: String, size: usize) -> Self {
-        Fleet {
-            dir,
-            config,
-            slots: (0..size).map(|_| None).collect(),
-            starts: 0,
-        }
-    }
-
-    fn start(&mut self, slot: usize) {
-        self.starts += 1;
-        let name = format!("sink{slot}-{}", self.starts);
-        self.slots[slot] = Some(SinkProcess::start(self.dir, &name, &self.config));
-    }
-
-    fn kill9(&mut self, slot: usize) {
-        if let Some(p) = self.slots[slot].take() {
-            p.kill9();
-        }
-    }
-
-    fn stop(&mut self, slot: usize) {
-        if let Some(p) = self.slots[slot].take() {
-            assert!(p.stop().success(), "a sink failed to stop cleanly");
-        }
-    }
-
-    fn running(&self) -> Vec<&SinkProcess> {
-        self.slots.iter().flatten().collect()
-    }
-}
-
-/// Poison for the chaos run: position in the stream → bytes.
-fn poison_at(i: usize) -> Option<Vec<u8>> {
-    match i {
-        i if i % 1500 == 777 => Some(b"not json {".to_vec()),
-        i if i % 1500 == 1333 => Some(b"[\"an\",\"array\"]".to_vec()),
-        9_001 => Some(vec![b'#'; 3 * 1024 * 1024 / 2]),
-        _ => None,
-    }
-}
-
-/// Produces messages `range` of the chaos stream (healthy `{"i":N}` round
-/// robin over `partitions`, poison where [`poison_at`] says); records
-/// where each landed.
-async fn produce_range(
-    broker: &Broker,
-    topic: &str,
-    partitions: i32,
-    range: std::ops::Range<usize>,
-    rows: &mut BTreeMap<(i32, i64), String>,
-    dead: &mut BTreeSet<(i32, i64)>,
-    placed: &mut Vec<(i32, i64)>,
-) {
-    let values: Vec<(i32, Vec<u8>, bool)> = range
-        .map(|i| {
-            let p = (i % partitions as usize) as i32;
-            match poison_at(i) {
-                Some(bad) => (p, bad, true),
-                None => (p, format!(r#"{{"i":{i}}}"#).into_bytes(), false),
-            }
-        })
-        .collect();
-    let refs: Vec<_> = values
-        .iter()
-        .map(|(p, v, _)| (*p, None, Some(&v[..])))
-        .collect();
-    let at = broker.produce_bytes(topic, &refs).await;
-    for ((_, v, bad), at) in values.iter().zip(&at) {
-        if *bad {
-            dead.insert(*at);
-        } else {
-            let json: serde_json::Value = serde_json::from_slice(v).unwrap();
-            rows.insert(*at, json["i"].to_string());
-        }
-    }
-    placed.extend(at);
-}
-
-fn field_mix() -> FaultPlan {
-    FaultPlan {
-        bad_gateway: 0.05,
-        portal_page: 0.01,
-        close_after_forward: 0.02,
-        corrupt: 0.01,
-        delay: 0.03,
-        delay_ms: (300, 800),
-        outage: false,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_kill9s_a_bad_gateway_and_an_outage_lose_nothing() {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod chaos;
 pub mod flat;
 pub mod raw_http;
 pub mod ingest;
