@@ -15,7 +15,6 @@
 //! `SOAK_MINUTES` (default 2), `SOAK_RATE` messages/s (default 2000).
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -5,8 +5,8 @@
 pub mod broker;
 pub mod chaos;
 pub mod flat;
-pub mod raw_http;
 pub mod ingest;
+pub mod raw_http;
 pub mod sink;
 
 use std::path::{Path, PathBuf};
