@@ -128,18 +128,9 @@ impl ClashTally {
 }
 
 impl Converter {
-    /// Builds the converter for `config.tablestore.model`.
-    ///
-    /// # Panics
-    /// If [`try_new`](Self::try_new) fails: the configuration must have
-    /// passed `Config::validate`, which rejects every [`SetupError`] case.
-    pub fn new(config: &Config) -> Self {
-        Self::try_new(config).unwrap_or_else(|e| panic!("invalid configuration: {e}"))
-    }
-
-    /// Builds the converter, or says which setting makes conversion
-    /// impossible.
-    pub fn try_new(config: &Config) -> Result<Self, SetupError> {
+    /// Builds the converter for `config.tablestore.model`, or says which
+    /// setting makes conversion impossible (never panics).
+    pub fn new(config: &Config) -> Result<Self, SetupError> {
         let model = match config.tablestore.model {
             Model::WideColumn => {
                 ModelConverter::WideColumn(WideColumnConverter::new(&config.wide_column)?)

@@ -145,7 +145,7 @@ fn the_converter_tallies_clashes_for_the_metric() {
          [tablestore]\nendpoint = \"embedded\"\ntable = \"t\"\n[wide_column]\nkey_format = \"string\"\n",
     )
     .unwrap();
-    let c = Converter::new(&config);
+    let c = Converter::new(&config).expect("converter builds");
     let tally = c.tally();
     for _ in 0..3 {
         assert!(c.convert(&record(PAGE_KEY, PAGE_VALUE)).is_ok());
@@ -440,6 +440,7 @@ fn the_converter_entry_point_uses_these_rules() {
     )
     .unwrap();
     let Converted::Point(p) = Converter::new(&config)
+        .expect("converter builds")
         .convert(&record(
             None,
             Some(r#"{"m":"cpu","t":1700000000123456789,"Load":1}"#),
