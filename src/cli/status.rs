@@ -1,6 +1,7 @@
 //! `tablestore-sink status`: per-partition state from the status topic
 //! (the latest record per partition), the group's committed offset, the
 //! end offset, the lag, and the last error of a FAILED partition.
+//! `--watch` refreshes it every few seconds until interrupted.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,6 +21,9 @@ pub struct StatusArgs {
     pub config: PathBuf,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Refresh every SECONDS (default 2) until interrupted (Ctrl-C).
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "2")]
+    pub watch: Option<f64>,
 }
 
 /// The latest status record per source partition of this connector.
@@ -66,9 +70,37 @@ fn read_statuses(config: &crate::config::Config) -> anyhow::Result<BTreeMap<i32,
 
 pub fn run(args: StatusArgs) -> anyhow::Result<()> {
     let config = crate::config::load(&args.config)?;
-    let statuses = read_statuses(&config)?;
+    let Some(seconds) = args.watch else {
+        print!("{}", report(&config, args.format)?);
+        return Ok(());
+    };
+    if !(seconds.is_finite() && seconds >= 0.1) {
+        return Err(super::exit::UsageError(format!(
+            "--watch {seconds}: refresh at most every 0.1 seconds"
+        ))
+        .into());
+    }
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    loop {
+        let started = std::time::Instant::now();
+        // A passing broker error is shown, not fatal: the watch goes on.
+        let text = report(&config, args.format).unwrap_or_else(|e| format!("error: {e:#}\n"));
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        if terminal {
+            // Clear the screen, cursor home.
+            print!("\x1b[2J\x1b[H");
+        }
+        print!("-- {now} (every {seconds} s; Ctrl-C to stop) --\n{text}");
+        std::io::Write::flush(&mut std::io::stdout())?;
+        std::thread::sleep(Duration::from_secs_f64(seconds).saturating_sub(started.elapsed()));
+    }
+}
+
+/// The status as text (`format`), one snapshot.
+fn report(config: &crate::config::Config, format: Format) -> anyhow::Result<String> {
+    let statuses = read_statuses(config)?;
     let consumer: BaseConsumer = crate::kafka::base_client_config(
-        &config,
+        config,
         &format!("tablestore-sink-{}-status", config.connector.name),
     )
     .set("group.id", config.group())
@@ -107,17 +139,16 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
             "since": s.and_then(|s| chrono::DateTime::from_timestamp_millis(s.timestamp_ms)).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         }));
     }
-    if args.format == Format::Json {
-        println!(
-            "{}",
+    if format == Format::Json {
+        return Ok(format!(
+            "{}\n",
             serde_json::to_string_pretty(
                 &json!({"connector": config.connector.name, "group": config.group(), "topic": topic, "partitions": rows})
             )?
-        );
-        return Ok(());
+        ));
     }
-    println!(
-        "connector {:?}, group {:?}, topic {:?}",
+    let mut out = format!(
+        "connector {:?}, group {:?}, topic {:?}\n",
         config.connector.name,
         config.group(),
         topic
@@ -156,9 +187,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    println!(
-        "{}",
-        super::query::render(&header.map(String::from), &table)
-    );
-    Ok(())
+    out.push_str(&super::query::render(&header.map(String::from), &table));
+    out.push('\n');
+    Ok(out)
 }

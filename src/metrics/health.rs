@@ -184,6 +184,12 @@ pub fn readiness() -> Readiness {
     state().readiness(Instant::now())
 }
 
+/// Sets the `tablestore_sink_ready` gauge (1 ready, 0 not).
+pub fn export() {
+    let ready = readiness().ready;
+    metrics::gauge!(super::names::READY).set(if ready { 1.0 } else { 0.0 });
+}
+
 /// The assigned partitions and their health, for `/readyz`'s body.
 pub fn partitions() -> BTreeMap<i32, PartitionHealth> {
     state().partitions.clone()

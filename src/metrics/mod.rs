@@ -5,7 +5,9 @@
 
 pub mod events;
 pub mod health;
+pub mod http;
 pub mod names;
+pub mod process;
 pub mod scrape;
 
 use std::time::Duration;
@@ -26,28 +28,40 @@ const LATENCY_BUCKETS: &[f64] = &[
 /// Batch size buckets in rows.
 const ROW_BUCKETS: &[f64] = &[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 150.0, 200.0];
 
-/// Installs the global recorder; serves `/metrics` on `listen` if given.
-/// Returns a handle that renders the current metrics (used by tests and
-/// the `load` report).
+/// Installs the global recorder; serves `/metrics`, `/healthz` and
+/// `/readyz` on `listen` if given ([`http`]); keeps the recorder up (idle
+/// gauges expire, histograms drain) and the process and readiness gauges
+/// fresh every [`REFRESH`]. Serving needs a Tokio runtime. Returns a handle that
+/// renders the current metrics (used by tests and the `load` report).
 pub fn install(listen: Option<std::net::SocketAddr>) -> anyhow::Result<PrometheusHandle> {
-    let mut builder = PrometheusBuilder::new()
+    let recorder = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)?
         .set_buckets_for_metric(Matcher::Full(names::BATCH_ROWS.into()), ROW_BUCKETS)?
-        .idle_timeout(MetricKindMask::GAUGE, Some(GAUGE_IDLE_TIMEOUT));
+        .idle_timeout(MetricKindMask::GAUGE, Some(GAUGE_IDLE_TIMEOUT))
+        .build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder)
+        .map_err(|e| anyhow::anyhow!("installing metrics recorder: {e}"))?;
     if let Some(addr) = listen {
-        builder = builder.with_http_listener(addr);
+        http::serve(addr, handle.clone())
+            .map_err(|e| anyhow::anyhow!("metrics.listen = {addr}: cannot listen there: {e}"))?;
     }
-    let handle = if listen.is_some() {
-        let (recorder, exporter) = builder.build()?;
-        let handle = recorder.handle();
-        metrics::set_global_recorder(recorder)
-            .map_err(|e| anyhow::anyhow!("installing metrics recorder: {e}"))?;
-        tokio::spawn(exporter);
-        handle
-    } else {
-        builder.install_recorder()?
-    };
     names::describe_all();
     metrics::gauge!(names::BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    let upkeep = handle.clone();
+    // Without a runtime (unit tests rendering the handle) there is no
+    // upkeep; the sink always has one.
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return Ok(handle);
+    };
+    runtime.spawn(async move {
+        let mut tick = tokio::time::interval(REFRESH);
+        loop {
+            tick.tick().await;
+            upkeep.run_upkeep();
+            process::refresh();
+            health::export();
+        }
+    });
     Ok(handle)
 }

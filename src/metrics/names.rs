@@ -23,6 +23,14 @@ pub const CONSUMER_LAG: &str = "tablestore_sink_consumer_lag_messages";
 pub const END_TO_END_LATENCY: &str = "tablestore_sink_end_to_end_latency_seconds";
 pub const REBALANCES: &str = "tablestore_sink_rebalances_total";
 pub const FIELD_CLASHES: &str = "tablestore_sink_field_clashes_total";
+pub const READY: &str = "tablestore_sink_ready";
+pub const PROCESS_CPU: &str = "tablestore_sink_process_cpu_seconds";
+pub const PROCESS_RSS: &str = "tablestore_sink_process_resident_memory_bytes";
+pub const COMMIT_FAILURES: &str = "tablestore_sink_commit_failures_total";
+pub const WRITER_QUEUED_ROWS: &str = "tablestore_sink_writer_queued_rows";
+pub const WRITER_REQUESTS_IN_FLIGHT: &str = "tablestore_sink_writer_requests_in_flight";
+pub const IN_FLIGHT_BYTES_LIMIT: &str = "tablestore_sink_in_flight_bytes_limit";
+pub const TABLESTORE_ERRORS: &str = "tablestore_sink_tablestore_errors_total";
 
 /// Every name above, for the dashboard test.
 pub const ALL: &[&str] = &[
@@ -46,6 +54,14 @@ pub const ALL: &[&str] = &[
     END_TO_END_LATENCY,
     REBALANCES,
     FIELD_CLASHES,
+    READY,
+    PROCESS_CPU,
+    PROCESS_RSS,
+    COMMIT_FAILURES,
+    WRITER_QUEUED_ROWS,
+    WRITER_REQUESTS_IN_FLIGHT,
+    IN_FLIGHT_BYTES_LIMIT,
+    TABLESTORE_ERRORS,
 ];
 
 pub fn describe_all() {
@@ -133,6 +149,41 @@ pub fn describe_all() {
         FIELD_CLASHES,
         Unit::Count,
         "Fields that wanted a column name already taken, by topic and kind (key_value: a key column named like a value field, handled per wide_column.key_clash; primary_key: a field named like a primary key column, not written)."
+    );
+    describe_gauge!(
+        READY,
+        "1 while /readyz answers ready (started, every assigned partition consuming, Tablestore answering), else 0."
+    );
+    describe_gauge!(
+        PROCESS_CPU,
+        Unit::Seconds,
+        "CPU time (user + system) the process has used since it started; deriv() gives cores in use."
+    );
+    describe_gauge!(PROCESS_RSS, Unit::Bytes, "Resident memory of the process.");
+    describe_counter!(
+        COMMIT_FAILURES,
+        Unit::Count,
+        "Offset commits the broker refused or that failed (the offsets are committed again later; nothing is lost, but a crash replays more)."
+    );
+    describe_gauge!(
+        WRITER_QUEUED_ROWS,
+        Unit::Count,
+        "Rows or points queued in the writer, not yet in a request."
+    );
+    describe_gauge!(
+        WRITER_REQUESTS_IN_FLIGHT,
+        Unit::Count,
+        "Tablestore write requests in flight (at most writer.max_in_flight_requests)."
+    );
+    describe_gauge!(
+        IN_FLIGHT_BYTES_LIMIT,
+        Unit::Bytes,
+        "The in-flight byte budget (writer.max_in_flight_bytes); tablestore_sink_in_flight_bytes is its use."
+    );
+    describe_counter!(
+        TABLESTORE_ERRORS,
+        Unit::Count,
+        "Failed Tablestore write requests, by api, error code and disposition (throttled, transient, systemic, data_rejected); rows rejected inside a successful request are error records."
     );
     describe_counter!(
         REBALANCES,

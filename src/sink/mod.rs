@@ -87,6 +87,7 @@ pub async fn run_until(
 ) -> anyhow::Result<()> {
     let config = Arc::new(config);
     crate::metrics::install(config.metrics.listen).context("starting the metrics endpoint")?;
+    crate::metrics::events::started(&config);
     tokio::pin!(stop);
     let started = tokio::select! {
         d = start_destination(&config) => d?,
@@ -172,8 +173,10 @@ async fn run_pipeline<P: Payload>(
         .await?
         .map_err(|e| anyhow::anyhow!(e))?;
     tracing::info!(connector = %config.connector.name, table = %config.tablestore.table, "sink running");
+    crate::metrics::health::running();
 
     stop.await;
+    crate::metrics::health::stopping();
     tracing::info!("shutting down");
     let (tx, rx) = tokio::sync::oneshot::channel();
     supervisor.do_send(supervisor::Shutdown { done: tx });

@@ -145,6 +145,7 @@ impl<P: Payload> PartitionConsumer<P> {
             Effect::ReportFailed(failure) => {
                 tracing::error!(partition = %self.tp, offset = failure.offset, reason = %failure.reason, "partition stopped by the stop failure policy");
                 metrics::gauge!(names::PARTITION_FAILED, &self.labels).set(1.0);
+                crate::metrics::health::partition_stopped(self.tp.partition, &failure.reason);
                 self.supervisor.do_send(PartitionFailed {
                     tp: self.tp.clone(),
                     failure,
@@ -341,6 +342,7 @@ impl<P: Payload> Actor for PartitionConsumer<P> {
         let stream = intake(queue, self.deps.budget.clone(), self.tp.to_string());
         self.intake = Some(ctx.add_stream(stream));
         ctx.run_interval(crate::metrics::REFRESH, |act, _| act.refresh_gauges());
+        crate::metrics::health::partition_consuming(self.tp.partition);
         self.transition(Event::Started, ctx);
     }
 
@@ -348,6 +350,7 @@ impl<P: Payload> Actor for PartitionConsumer<P> {
         if self.state.is_paused_for_budget() {
             PAUSED.fetch_sub(1, Ordering::AcqRel);
         }
+        crate::metrics::health::partition_released(self.tp.partition);
         // This process no longer speaks for the partition; the series
         // expire after `metrics::GAUGE_IDLE_TIMEOUT`.
         metrics::gauge!(names::PARTITION_FAILED, &self.labels).set(0.0);

@@ -211,7 +211,10 @@ impl ConsumerContext for SinkContext {
                 "offsets committed"
             ),
             Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-            Err(e) => tracing::warn!(consumer = self.index, error = %e, "offset commit failed"),
+            Err(e) => {
+                crate::metrics::events::commit_failed();
+                tracing::warn!(consumer = self.index, error = %e, "offset commit failed")
+            }
         }
     }
 }
@@ -220,7 +223,10 @@ impl ConsumerContext for SinkContext {
 pub fn commit_stored<C: ConsumerContext>(consumer: &impl Consumer<C>, index: usize) {
     match consumer.commit_consumer_state(CommitMode::Sync) {
         Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-        Err(e) => tracing::warn!(consumer = index, error = %e, "synchronous commit failed"),
+        Err(e) => {
+            crate::metrics::events::commit_failed();
+            tracing::warn!(consumer = index, error = %e, "synchronous commit failed")
+        }
     }
 }
 

@@ -6,6 +6,7 @@ pub mod broker;
 pub mod chaos;
 pub mod flat;
 pub mod ingest;
+pub mod metric_names;
 pub mod raw_http;
 pub mod sink;
 

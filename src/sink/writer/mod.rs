@@ -181,6 +181,7 @@ impl<P: Payload> Writer<P> {
                 started: Instant::now(),
             },
         );
+        crate::metrics::events::writer_queue(self.queue.len(), self.in_flight.len());
     }
 
     fn on_response(
@@ -199,6 +200,10 @@ impl<P: Payload> Writer<P> {
         }
         let rows = flight.batch.len();
         let request_error = result.as_ref().err().cloned();
+        crate::metrics::events::tablestore_request(
+            P::API,
+            request_error.as_ref().map_or(Ok(()), Err),
+        );
         let settled = settle(flight.batch, result);
         let outcome = match (&request_error, settled.written.len()) {
             (None, n) if n == rows => "ok",
@@ -227,6 +232,7 @@ impl<P: Payload> Writer<P> {
             self.retry_later(settled.retry, disposition, &error, ctx);
         }
         self.pump(ctx, false);
+        crate::metrics::events::writer_queue(self.queue.len(), self.in_flight.len());
     }
 
     fn acknowledge(&mut self, written: Vec<Queued<P>>) {
