@@ -20,12 +20,11 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use common::broker::Broker;
-use common::chaos::{field_mix, produce_range, Fleet};
+use common::chaos::{field_mix, produce_range, Fleet, Rig};
 use common::ingest::{coordinates, KAFKA_PK};
 use common::sink::config;
 use rand::{Rng, SeedableRng};
-use tablestore_sink::fault_gateway::{FaultGateway, FaultPlan};
+use tablestore_sink::fault_gateway::FaultPlan;
 use tablestore_sink::tablestore::plainbuffer::Value;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -55,21 +54,20 @@ fn main() {
 }
 
 async fn soak(length: Duration, rate: usize, kill_every: Duration, outage_every: Duration) -> bool {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start();
-    let emu = common::emulator(&dir.path().join("ts")).await;
-    let client = common::client(&emu);
-    let gw = FaultGateway::start(&emu.endpoint(), FaultPlan::none(), 5)
-        .await
-        .unwrap();
-    let topic = common::unique("soak");
-    let partitions = 24;
-    broker.create_topic(&topic, partitions).await;
+    let rig = Rig::start("soak", 24, 5).await;
+    let (dir, broker, client, gw, topic, partitions) = (
+        &rig.dir,
+        &rig.broker,
+        &rig.client,
+        &rig.gateway,
+        &rig.topic,
+        rig.partitions,
+    );
     let name = "soak";
     let cfg = config(
         name,
         &broker.bootstrap(),
-        &topic,
+        topic,
         &gw.endpoint(),
         "soak",
         "consumer_concurrency = 2\nerror_topic = \"rejected-soak\"",
@@ -92,8 +90,8 @@ async fn soak(length: Duration, rate: usize, kill_every: Duration, outage_every:
         let tick = Instant::now();
         let batch = rate / 4;
         produce_range(
-            &broker,
-            &topic,
+            broker,
+            topic,
             partitions,
             produced..produced + batch,
             &mut rows,
@@ -135,7 +133,7 @@ async fn soak(length: Duration, rate: usize, kill_every: Duration, outage_every:
     let mut stable_since = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(300);
     while Instant::now() < deadline {
-        let now = common::try_all_rows(&client, "soak", KAFKA_PK)
+        let now = common::try_all_rows(client, "soak", KAFKA_PK)
             .await
             .unwrap_or_default();
         if now.len() != table.len() {
@@ -154,7 +152,7 @@ async fn soak(length: Duration, rate: usize, kill_every: Duration, outage_every:
                 Some(Value::String(s)) => Some(s.clone()),
                 _ => None,
             };
-            (coordinates(&topic, r), i)
+            (coordinates(topic, r), i)
         })
         .collect();
     let lost = rows.keys().filter(|k| !got.contains_key(k)).count();
@@ -200,6 +198,6 @@ async fn soak(length: Duration, rate: usize, kill_every: Duration, outage_every:
     for slot in 0..3 {
         fleet.stop(slot);
     }
-    gw.stop().await;
+    drop(rig);
     lost == 0 && extra == 0 && wrong == 0 && dead_got == dead && errors.is_empty()
 }

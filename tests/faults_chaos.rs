@@ -15,29 +15,28 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::broker::Broker;
-use common::chaos::{field_mix, produce_range, Fleet};
+use common::chaos::{field_mix, produce_range, Fleet, Rig};
 use common::ingest::*;
 use common::sink::config;
 use rand::{Rng, SeedableRng};
-use tablestore_sink::fault_gateway::{FaultGateway, FaultPlan};
+use tablestore_sink::fault_gateway::FaultPlan;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_kill9s_a_bad_gateway_and_an_outage_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start();
-    let emu = common::emulator(&dir.path().join("ts")).await;
-    let client = common::client(&emu);
-    let gw = FaultGateway::start(&emu.endpoint(), FaultPlan::none(), 11)
-        .await
-        .unwrap();
-    let topic = common::unique("chaos");
-    let partitions = 24;
-    broker.create_topic(&topic, partitions).await;
+    let rig = Rig::start("chaos", 24, 11).await;
+    let (dir, broker, client, gw, topic, partitions) = (
+        &rig.dir,
+        &rig.broker,
+        &rig.client,
+        &rig.gateway,
+        &rig.topic,
+        rig.partitions,
+    );
     let name = format!("chaos{}", std::process::id());
     let cfg = config(
         &name,
         &broker.bootstrap(),
-        &topic,
+        topic,
         &gw.endpoint(),
         "chaos",
         &format!("consumer_concurrency = 2\nerror_topic = \"rejected-{name}\""),
@@ -56,8 +55,8 @@ async fn three_processes_kill9s_a_bad_gateway_and_an_outage_lose_nothing() {
     let mut kills = 0;
     for round in 0..6 {
         produce_range(
-            &broker,
-            &topic,
+            broker,
+            topic,
             partitions,
             round * step..(round + 1) * step,
             &mut rows,
@@ -90,9 +89,7 @@ async fn three_processes_kill9s_a_bad_gateway_and_an_outage_lose_nothing() {
         "every row",
         &fleet.running(),
         || async {
-            let got = common::try_all_rows(&client, "chaos", KAFKA_PK)
-                .await
-                .ok()?;
+            let got = common::try_all_rows(client, "chaos", KAFKA_PK).await.ok()?;
             (got.len() >= expected_rows).then_some(got)
         },
     )
@@ -100,7 +97,7 @@ async fn three_processes_kill9s_a_bad_gateway_and_an_outage_lose_nothing() {
     let names = Names::of(&name);
     Verdict {
         error_topic: &format!("rejected-{name}"),
-        ..Verdict::defaults(&broker, &topic, partitions, &names, &rows, &dead, &placed)
+        ..Verdict::defaults(broker, topic, partitions, &names, &rows, &dead, &placed)
     }
     .check(&table_rows);
     let c = gw.counts();
@@ -114,7 +111,7 @@ async fn three_processes_kill9s_a_bad_gateway_and_an_outage_lose_nothing() {
     for slot in 0..3 {
         fleet.stop(slot);
     }
-    gw.stop().await;
+    drop(rig);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

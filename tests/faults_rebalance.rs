@@ -19,34 +19,43 @@ use common::sink::{config, SinkProcess};
 use tablestore_sink::fault_gateway::{FaultGateway, FaultPlan};
 use tablestore_sink::tablestore::plainbuffer::{PkValue, Value};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forty_eight_partitions_on_one_consumer_are_all_read_and_committed() {
+/// What a finished run keeps alive until the test's last check.
+struct Run {
+    _dir: tempfile::TempDir,
+    _broker: Broker,
+    _emulator: tablestore_sink::emulator::Emulator,
+    sink: SinkProcess,
+}
+
+/// A prefilled topic of `count` numbered messages over `partitions`, one
+/// sink (with `env`), and the clean verdict: exact rows, no dead letters,
+/// commits at the end offsets.
+async fn prefilled_run(name: &str, partitions: i32, count: usize, env: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let broker = Broker::start();
     let emu = common::emulator(&dir.path().join("ts")).await;
     let client = common::client(&emu);
-    let topic = common::unique("p48");
-    let partitions = 48;
+    let topic = common::unique(name);
     broker.create_topic(&topic, partitions).await;
-    let msgs = numbered(0, 4800, partitions, 0);
+    let msgs = numbered(0, count, partitions, 0);
     let placed = produce(&broker, &topic, &msgs).await;
     let cfg = config(
-        "p48",
+        name,
         &broker.bootstrap(),
         &topic,
         &emu.endpoint(),
-        "p48",
+        name,
         "",
         "",
     );
-    let sink = SinkProcess::start(dir.path(), "sink", &cfg);
-    let rows = until("4800 rows", &[&sink], || async {
-        let rows = common::all_rows(&client, "p48", KAFKA_PK).await;
-        (rows.len() >= 4800).then_some(rows)
+    let sink = SinkProcess::start_with_env(dir.path(), "sink", &cfg, env);
+    let rows = until(&format!("{count} rows"), &[&sink], || async {
+        let rows = common::all_rows(&client, name, KAFKA_PK).await;
+        (rows.len() >= count).then_some(rows)
     })
     .await;
     let expected = expected_rows(&msgs);
-    let names = Names::of("p48");
+    let names = Names::of(name);
     Verdict::defaults(
         &broker,
         &topic,
@@ -57,54 +66,32 @@ async fn forty_eight_partitions_on_one_consumer_are_all_read_and_committed() {
         &placed,
     )
     .check(&rows);
-    assert!(sink.stop().success());
+    Run {
+        _dir: dir,
+        _broker: broker,
+        _emulator: emu,
+        sink,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_eight_partitions_on_one_consumer_are_all_read_and_committed() {
+    let run = prefilled_run("p48", 48, 4800, &[]).await;
+    assert!(run.sink.stop().success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_that_reach_the_main_queue_are_rewound_to_not_lost() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start();
-    let emu = common::emulator(&dir.path().join("ts")).await;
-    let client = common::client(&emu);
-    let topic = common::unique("stray");
-    let partitions = 6;
-    broker.create_topic(&topic, partitions).await;
-    let msgs = numbered(0, 1800, partitions, 0);
-    let placed = produce(&broker, &topic, &msgs).await;
-    let cfg = config(
-        "stray",
-        &broker.bootstrap(),
-        &topic,
-        &emu.endpoint(),
-        "stray",
-        "",
-        "",
-    );
     // Split the partition queues 1.5 s after the assignment: librdkafka
     // has fetched by then, and those messages sit on the main queue.
-    let sink = SinkProcess::start_with_env(
-        dir.path(),
-        "sink",
-        &cfg,
+    let run = prefilled_run(
+        "stray",
+        6,
+        1800,
         &[("TABLESTORE_SINK_FAULT_LATE_SPLIT_MS", "1500")],
-    );
-    let rows = until("1800 rows", &[&sink], || async {
-        let rows = common::all_rows(&client, "stray", KAFKA_PK).await;
-        (rows.len() >= 1800).then_some(rows)
-    })
-    .await;
-    let expected = expected_rows(&msgs);
-    let names = Names::of("stray");
-    Verdict::defaults(
-        &broker,
-        &topic,
-        partitions,
-        &names,
-        &expected,
-        &BTreeSet::new(),
-        &placed,
     )
-    .check(&rows);
+    .await;
+    let sink = run.sink;
     let log = sink.log_text();
     assert!(
         log.contains("message arrived on the main queue"),

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use tablestore_sink::fault_gateway::FaultPlan;
+use tablestore_sink::emulator::Emulator;
+use tablestore_sink::fault_gateway::{FaultGateway, FaultPlan};
+use tablestore_sink::tablestore::Client;
 
 use super::broker::Broker;
 use super::sink::SinkProcess;
@@ -109,5 +111,41 @@ pub fn field_mix() -> FaultPlan {
         delay: 0.03,
         delay_ms: (300, 800),
         outage: false,
+    }
+}
+
+/// Everything a chaos run needs: a broker with the topic, the emulator
+/// and a fault gateway in front of it (forwarding untouched for now).
+pub struct Rig {
+    pub dir: tempfile::TempDir,
+    pub broker: Broker,
+    pub emulator: Emulator,
+    /// Straight to the emulator, for reading the table.
+    pub client: Client,
+    pub gateway: FaultGateway,
+    pub topic: String,
+    pub partitions: i32,
+}
+
+impl Rig {
+    pub async fn start(prefix: &str, partitions: i32, seed: u64) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let broker = Broker::start();
+        let emulator = super::emulator(&dir.path().join("ts")).await;
+        let client = super::client(&emulator);
+        let gateway = FaultGateway::start(&emulator.endpoint(), FaultPlan::none(), seed)
+            .await
+            .unwrap();
+        let topic = super::unique(prefix);
+        broker.create_topic(&topic, partitions).await;
+        Rig {
+            dir,
+            broker,
+            emulator,
+            client,
+            gateway,
+            topic,
+            partitions,
+        }
     }
 }
