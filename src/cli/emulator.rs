@@ -35,6 +35,10 @@ pub struct EmulatorArgs {
     /// Connections served at once.
     #[arg(long, default_value_t = 256)]
     pub max_connections: usize,
+    /// Do not serve the read-only web console (/console/), which shows
+    /// every table's data without authentication.
+    #[arg(long)]
+    pub no_console: bool,
     /// Storage page cache in MiB.
     #[arg(long, default_value_t = 64)]
     pub cache_mb: usize,
@@ -61,6 +65,7 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<()> {
             throttle_rate: args.throttle_rate,
         },
         timeouts: emulator::Timeouts::default(),
+        console: !args.no_console,
         max_connections: args.max_connections,
         cache_bytes: args.cache_mb * 1024 * 1024,
     };
@@ -78,6 +83,9 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<()> {
             data_dir = %args.data_dir.display(),
             "Tablestore emulator listening"
         );
+        if !args.no_console {
+            tracing::info!(url = %emulator.console_url(), "web console (read-only)");
+        }
         signals.recv().await;
         tracing::info!("shutting down: finishing in-flight requests");
         emulator.stop().await;

@@ -28,6 +28,7 @@ pub mod capacity;
 pub mod catalog;
 pub mod cells;
 pub mod connections;
+pub mod console;
 pub mod ddl;
 pub mod filter;
 pub mod keycodec;
@@ -35,6 +36,7 @@ pub mod log_text;
 pub mod nesting;
 pub mod range;
 pub mod read;
+pub mod request_log;
 pub mod rows;
 pub mod server;
 pub mod store;
@@ -60,6 +62,9 @@ pub struct EmulatorConfig {
     pub faults: Faults,
     /// How long clients may take to send request heads and bodies.
     pub timeouts: Timeouts,
+    /// Serve the read-only web console under `/console/` (unauthenticated:
+    /// turn it off when listening beyond loopback).
+    pub console: bool,
     /// Connections served at once. When full, a new connection evicts the
     /// oldest idle one; it waits only while every connection runs a request.
     pub max_connections: usize,
@@ -82,6 +87,7 @@ impl EmulatorConfig {
             },
             faults: Faults::default(),
             timeouts: Timeouts::default(),
+            console: true,
             max_connections: 256,
             cache_bytes: 64 * 1024 * 1024,
         }
@@ -117,6 +123,8 @@ impl Emulator {
             credentials: config.credentials,
             faults: config.faults,
             timeouts: config.timeouts,
+            requests: Default::default(),
+            console: config.console,
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let max = config.max_connections;
@@ -137,6 +145,11 @@ impl Emulator {
     /// `http://addr`, for clients.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Where the web console is (when enabled).
+    pub fn console_url(&self) -> String {
+        format!("http://{}/console/", self.addr)
     }
 
     /// Stops accepting, finishes in-flight requests, commits, returns.

@@ -31,7 +31,9 @@ use super::api::dispatch;
 use super::api_error::ApiError;
 use super::auth::{self, Authenticated, Credentials};
 use super::connections::{BusyGuard, Connections};
+use super::console;
 use super::log_text::client_text;
+use super::request_log::RequestLog;
 use super::store::Store;
 use super::wire_limits;
 use crate::tablestore::proto::Error as ErrorMessage;
@@ -85,6 +87,10 @@ pub struct State {
     pub credentials: Credentials,
     pub faults: Faults,
     pub timeouts: Timeouts,
+    /// Recent requests, for the console.
+    pub requests: Arc<RequestLog>,
+    /// Serve the read-only console under `/console/`.
+    pub console: bool,
 }
 
 pub async fn serve(
@@ -170,10 +176,26 @@ async fn handle(
     req: Request<Incoming>,
     _busy: BusyGuard,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    if state.console && console::handles(req.method(), req.uri().path()) {
+        let path = req.uri().path().to_owned();
+        let query = req.uri().query().map(str::to_owned);
+        return Ok(console::serve(&state, &path, query.as_deref()).await);
+    }
+    let started = std::time::Instant::now();
     let action = action_of(req.uri().path()).to_owned();
-    let result = answer(&state, &action, req).await;
+    let mut table = None;
+    let result = answer(&state, &action, req, &mut table).await;
+    let log = |status: u16, error: Option<(&str, &str)>| {
+        let took = started.elapsed();
+        state
+            .requests
+            .record(peer, &action, table.as_deref(), status, error, took);
+    };
     Ok(match result {
-        Ok((body, signer)) => respond(200, body, &action, Some(&signer), false),
+        Ok((body, signer)) => {
+            log(200, None);
+            respond(200, body, &action, Some(&signer), false)
+        }
         Err(failure) => {
             let Failure {
                 error: e,
@@ -189,6 +211,7 @@ async fn handle(
             } else {
                 tracing::info!(%peer, action = %action_shown, status = e.status, code = e.code, message = %message_shown, "request failed");
             }
+            log(e.status, Some((e.code, &e.message)));
             let body = ErrorMessage {
                 code: e.code.to_owned(),
                 message: Some(e.message),
@@ -281,10 +304,13 @@ async fn read_body(body: Incoming, timeouts: &Timeouts) -> Result<Bytes, ApiErro
     }
 }
 
+/// Serves one API request; sets `table` to the table it names once the
+/// body is read.
 async fn answer(
     state: &State,
     action: &str,
     req: Request<Incoming>,
+    table: &mut Option<String>,
 ) -> Result<(Vec<u8>, Authenticated), Failure> {
     let (parts, body) = req.into_parts();
     if parts.method != hyper::Method::POST {
@@ -337,6 +363,7 @@ async fn answer(
         return Err(signed(ApiError::server_busy()));
     }
     let body = auth::inflate_if_compressed(&parts.headers, body, MAX_BODY_BYTES).map_err(signed)?;
+    *table = wire_limits::table_named(action, &body).map(str::to_owned);
     wire_limits::check(action, &body).map_err(signed)?;
     match dispatch(&state.store, action, &body).await {
         Ok(resp) => Ok((resp, who)),

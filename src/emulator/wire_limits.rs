@@ -231,6 +231,36 @@ pub fn count_elements(message: &[u8], path: &[u32]) -> Option<usize> {
     Some(count)
 }
 
+/// The table a request names, read from the wire without decoding it:
+/// `table_name` (field 1) for most actions, the first table of a batch,
+/// the table meta's name for creates; `None` for listings or when absent.
+pub fn table_named<'a>(action: &str, body: &'a [u8]) -> Option<&'a str> {
+    let path: &[u32] = match action {
+        "ListTable" | "ListTimeseriesTable" => return None,
+        "BatchWriteRow" | "BatchGetRow" | "CreateTable" | "CreateTimeseriesTable" => &[1, 1],
+        _ => &[1],
+    };
+    std::str::from_utf8(first_bytes(body, path)?).ok()
+}
+
+/// The first length-delimited value along `path`.
+fn first_bytes<'a>(message: &'a [u8], path: &[u32]) -> Option<&'a [u8]> {
+    let (&field, rest) = path.split_first()?;
+    let mut wire = Wire { buf: message };
+    while !wire.buf.is_empty() {
+        if let (number, Value::Bytes(inner)) = wire.field()? {
+            if number == field {
+                return if rest.is_empty() {
+                    Some(inner)
+                } else {
+                    first_bytes(inner, rest)
+                };
+            }
+        }
+    }
+    None
+}
+
 enum Value<'a> {
     Scalar,
     Bytes(&'a [u8]),
@@ -358,6 +388,23 @@ mod tests {
         assert_eq!(count_elements(&[0x08, 0xff], &[1]), None);
         assert_eq!(count_elements(&[0x0b], &[1]), None, "groups are refused");
         assert!(check("BatchWriteRow", &[0x0a, 0x05, 0x12]).is_ok());
+    }
+
+    #[test]
+    fn the_named_table_is_read_from_the_wire() {
+        assert_eq!(table_named("BatchWriteRow", &batch(2, 1)), Some("t0"));
+        let get = GetRowRequest {
+            table_name: "orders".into(),
+            ..Default::default()
+        };
+        assert_eq!(table_named("GetRow", &get.encode_to_vec()), Some("orders"));
+        let create = CreateTableRequest::new("made", &[("pk", PrimaryKeyType::String)]);
+        assert_eq!(
+            table_named("CreateTable", &create.encode_to_vec()),
+            Some("made")
+        );
+        assert_eq!(table_named("ListTable", &[]), None);
+        assert_eq!(table_named("GetRow", &[0x0a, 0x09, b'x']), None);
     }
 
     #[test]
