@@ -88,6 +88,11 @@ impl SinkProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The process id (for CPU accounting in benchmarks).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process has not exited.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
