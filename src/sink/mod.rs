@@ -47,6 +47,7 @@ pub mod messages;
 pub mod offsets;
 pub mod partition;
 pub mod payload;
+pub mod prefetch;
 pub mod rebalance;
 pub mod resources;
 pub mod status;
@@ -166,6 +167,7 @@ async fn run_pipeline<P: Payload>(
         budget,
         dead_letters,
         status,
+        prefetch::Prefetch::sized(config.writer.max_in_flight_bytes, started.source_partitions),
     )
     .start();
     supervisor
@@ -189,6 +191,8 @@ async fn run_pipeline<P: Payload>(
 struct Started {
     destination: destination::Destination,
     record_limits: dead_letter::RecordLimits,
+    /// Partitions of the source topic, to share the prefetch among.
+    source_partitions: usize,
 }
 
 /// Connects to (or starts) Tablestore and checks the table and topics.
@@ -199,7 +203,9 @@ async fn start_destination(config: &Config) -> anyhow::Result<Started> {
     resources::ensure_topics(config).await?;
     crate::kafka::preflight::check_group(config).await?;
     let record_limits = resources::record_limits(config).await?;
+    let source_partitions = resources::source_partitions(config).await?;
     Ok(Started {
+        source_partitions,
         destination,
         record_limits,
     })

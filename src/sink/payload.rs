@@ -8,7 +8,6 @@
 //! threads (PlainBuffer there; FlatBuffers needs the whole batch, so it is
 //! built when the request is, from borrowed points).
 
-use std::collections::hash_map::DefaultHasher;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::pin::Pin;
@@ -51,8 +50,10 @@ pub trait Payload: Sized + Send + Unpin + std::fmt::Debug + 'static {
     ) -> Request;
 }
 
+/// A fast, non-cryptographic hash: a collision only makes two rows wait
+/// for each other, never mixes them up.
 fn hash_of(value: &impl Hash) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = rustc_hash::FxHasher::default();
     value.hash(&mut h);
     h.finish()
 }

@@ -35,6 +35,7 @@ use rdkafka::statistics::Statistics;
 use rdkafka::TopicPartitionList;
 
 use super::messages::TopicPartition;
+use super::prefetch::Prefetch;
 use crate::config::{Config, OffsetReset};
 use crate::metrics::names;
 
@@ -232,7 +233,11 @@ pub fn commit_stored<C: ConsumerContext>(consumer: &impl Consumer<C>, index: usi
 
 /// librdkafka settings of our consumers. The user's `[kafka.client]`
 /// properties are applied last and win.
-pub fn consumer_config(config: &Config, index: usize) -> rdkafka::ClientConfig {
+pub fn consumer_config(
+    config: &Config,
+    index: usize,
+    prefetch: &Prefetch,
+) -> rdkafka::ClientConfig {
     let mut c = crate::kafka::base_client_config(
         config,
         &format!("tablestore-sink-{}-{index}", config.connector.name),
@@ -267,6 +272,9 @@ pub fn consumer_config(config: &Config, index: usize) -> rdkafka::ClientConfig {
         // Bounds how long a fetch waits for data (librdkafka: 500 ms), and
         // with it the end-to-end latency at low rates.
         .set("fetch.wait.max.ms", "100");
+    for (k, v) in prefetch.properties() {
+        c.set(k, v);
+    }
     for (k, v) in &config.kafka.client {
         c.set(k, v);
     }
@@ -282,7 +290,12 @@ pub struct ConsumerHandle {
 
 impl ConsumerHandle {
     /// Creates consumer `index`, subscribes, and starts its driver thread.
-    pub fn start(config: &Config, index: usize, bridge: Bridge) -> KafkaResult<Self> {
+    pub fn start(
+        config: &Config,
+        index: usize,
+        bridge: Bridge,
+        prefetch: &Prefetch,
+    ) -> KafkaResult<Self> {
         let closing = Arc::new(AtomicBool::new(false));
         let drain = Duration::from_millis(config.kafka.drain_timeout_ms() as u64);
         let context = SinkContext {
@@ -297,7 +310,7 @@ impl ConsumerHandle {
                 .map(Duration::from_millis),
         };
         let consumer: Arc<SinkConsumer> =
-            Arc::new(consumer_config(config, index).create_with_context(context)?);
+            Arc::new(consumer_config(config, index, prefetch).create_with_context(context)?);
         let _ = consumer.context().consumer.set(Arc::downgrade(&consumer));
         consumer.subscribe(&[&config.kafka.topic])?;
         let driven = consumer.clone();

@@ -56,6 +56,26 @@ fn admin(config: &Config) -> anyhow::Result<AdminClient<DefaultClientContext>> {
     .create()?)
 }
 
+/// How many partitions the source topic has (it exists by now).
+pub async fn source_partitions(config: &Config) -> anyhow::Result<usize> {
+    let consumer: rdkafka::consumer::BaseConsumer = crate::kafka::base_client_config(
+        config,
+        &format!("tablestore-sink-{}-metadata", config.connector.name),
+    )
+    .create()?;
+    let topic = config.kafka.topic.clone();
+    let metadata = tokio::task::spawn_blocking(move || {
+        consumer.fetch_metadata(Some(&topic), Duration::from_secs(15))
+    })
+    .await??;
+    Ok(metadata
+        .topics()
+        .iter()
+        .map(|t| t.partitions().len())
+        .sum::<usize>()
+        .max(1))
+}
+
 /// Checks (and in auto mode creates) the topics.
 pub async fn ensure_topics(config: &Config) -> anyhow::Result<()> {
     let admin = admin(config)?;

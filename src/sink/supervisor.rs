@@ -23,6 +23,7 @@ use super::messages::{
 };
 use super::partition::{PartitionConsumer, PartitionDeps};
 use super::payload::Payload;
+use super::prefetch::Prefetch;
 use super::rebalance::{Assigned, Bridge, ConsumerHandle, Revoked, Stray};
 use super::status::{StatusReporter, StatusState};
 use super::writer::Writer;
@@ -87,6 +88,8 @@ pub struct Supervisor<P: Payload> {
     config: Arc<Config>,
     deps: Arc<PartitionDeps<P>>,
     status: StatusReporter,
+    /// librdkafka's fetch-ahead, sized from the budget.
+    prefetch: Prefetch,
     consumers: Vec<ConsumerHandle>,
     partitions: HashMap<TopicPartition, Owned<P>>,
     next_assignment: u64,
@@ -100,6 +103,7 @@ impl<P: Payload> Supervisor<P> {
         budget: Budget,
         dead_letters: DeadLetters,
         status: StatusReporter,
+        prefetch: Prefetch,
     ) -> Self {
         let policy = config.kafka.failure_policy;
         Supervisor {
@@ -112,6 +116,7 @@ impl<P: Payload> Supervisor<P> {
                 policy,
             }),
             status,
+            prefetch,
             consumers: Vec::new(),
             partitions: HashMap::new(),
             next_assignment: 0,
@@ -202,7 +207,7 @@ impl<P: Payload> Handler<Start> for Supervisor<P> {
                 revoked: me.clone().recipient(),
                 stray: me.recipient(),
             };
-            let handle = ConsumerHandle::start(&self.config, index, bridge)
+            let handle = ConsumerHandle::start(&self.config, index, bridge, &self.prefetch)
                 .map_err(|e| format!("creating Kafka consumer {index}: {e}"))?;
             self.consumers.push(handle);
         }

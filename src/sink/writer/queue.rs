@@ -7,7 +7,9 @@
 //! and so does every later write of that key, so two changes to the same
 //! row are never reordered or sent together.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::sink::messages::Assignment;
 
@@ -44,7 +46,7 @@ impl<T> Default for WriteQueue<T> {
         WriteQueue {
             queue: VecDeque::new(),
             queued_bytes: 0,
-            reserved: HashMap::new(),
+            reserved: HashMap::default(),
         }
     }
 }
@@ -109,8 +111,9 @@ impl<T: QueueItem> WriteQueue<T> {
     pub fn take_batch(&mut self, limits: BatchLimits) -> Vec<T> {
         let mut chosen: Vec<usize> = Vec::new();
         let mut bytes = 0;
-        let mut blocked: HashSet<u64> = HashSet::new();
-        let mut in_batch: HashSet<u64> = HashSet::new();
+        let mut blocked: HashSet<u64> = HashSet::default();
+        let mut in_batch: HashSet<u64> =
+            HashSet::with_capacity_and_hasher(limits.max_rows, Default::default());
         for (i, q) in self.queue.iter().enumerate().take(MAX_SCAN) {
             let key = q.order_key();
             let first_solo = chosen.first().is_some_and(|&c| self.queue[c].solo());

@@ -1,0 +1,375 @@
+//! Sink benchmark (not a test). One run against the real broker (tansu)
+//! and the emulator, each in its own process, prints for every workload,
+//! side by side:
+//! * the sink's CPU per message and the **floor**'s (a bare rdkafka
+//!   consumer with the sink's fetch settings that parses each value with
+//!   `serde_json`), and their ratio;
+//! * rows per second end to end, the sink's peak RSS, and the emulator's
+//!   CPU per row written.
+//!
+//! Further scenarios (`BENCH` = comma list; default `drain`):
+//! * `drain`: a backlog of `BENCH_MESSAGES` (default 500 000) per workload
+//!   (`wide8` at consumer_concurrency 6 and 1, `light5`, `timeseries`);
+//! * `cores`: `wide8` with 1 and 2 converter threads;
+//! * `latency`: p50/p99 record-timestamp → acknowledgement at 10 %, 50 %
+//!   and 90 % of the measured maximum rate;
+//! * `hiding`: every Tablestore request 20 ms slower;
+//! * `memory`: peak RSS draining `BENCH_MEMORY_MESSAGES` (default 10 M)
+//!   normally and with Tablestore answering only "server busy", at
+//!   consumer_concurrency 6 and 12.
+//!
+//! `BENCH_PERF=<file>` records the first run's sink with `perf record`.
+//!
+//! Run: `cargo bench --bench sink` (needs `scripts/setup.sh`), e.g.
+//! `BENCH=drain,latency,hiding cargo bench --bench sink`.
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+mod rig;
+mod workload;
+
+use std::time::{Duration, Instant};
+
+use common::broker::{free_port, Broker};
+use tablestore_sink::metrics::scrape;
+use workload::Workload;
+
+/// One sink run's settings.
+#[derive(Clone, Copy, Debug)]
+struct Setup {
+    workload: Workload,
+    concurrency: u32,
+    converter_threads: usize,
+    latency_ms: u64,
+    throttle_rate: f64,
+}
+
+impl Setup {
+    fn new(workload: Workload) -> Self {
+        Setup {
+            workload,
+            concurrency: 6,
+            converter_threads: 2,
+            latency_ms: 0,
+            throttle_rate: 0.0,
+        }
+    }
+}
+
+fn sink_config(
+    setup: &Setup,
+    name: &str,
+    bootstrap: &str,
+    topic: &str,
+    endpoint: &str,
+    metrics_port: u16,
+) -> String {
+    format!(
+        "[connector]\nname = \"{name}\"\n[kafka]\nbootstrap_servers = \"{bootstrap}\"\ntopic = \"{topic}\"\n\
+         consumer_concurrency = {}\nsession_timeout_ms = 2000\n[kafka.client]\n\"broker.address.family\" = \"v4\"\n\
+         {}[writer]\nconverter_threads = {}\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n",
+        setup.concurrency,
+        setup.workload.config(name, endpoint),
+        setup.converter_threads,
+    )
+}
+
+/// What one drain of a backlog measured.
+struct Drained {
+    rows_per_s: f64,
+    sink_us_per_msg: f64,
+    emulator_us_per_row: f64,
+    peak_rss_mib: f64,
+}
+
+/// Starts an emulator and a sink for `setup` on a topic holding `n`
+/// messages, waits until all are written, and measures.
+fn drain(
+    dir: &std::path::Path,
+    bootstrap: &str,
+    topic: &str,
+    setup: &Setup,
+    n: u64,
+    run: usize,
+) -> Drained {
+    let (emulator, endpoint) = rig::emulator(dir, setup.latency_ms, setup.throttle_rate);
+    let metrics_port = free_port();
+    let name = format!("bench{run}");
+    let sink = rig::sink(
+        dir,
+        &sink_config(setup, &name, bootstrap, topic, &endpoint, metrics_port),
+        metrics_port,
+    );
+    // BENCH_PERF=<file>: profile the first run's sink with `perf record`.
+    let perf = std::env::var("BENCH_PERF")
+        .ok()
+        .filter(|_| run == 1)
+        .map(|out| {
+            rig::Proc::spawn(std::process::Command::new("perf").args([
+                "record",
+                "-F",
+                "499",
+                "-g",
+                "-o",
+                &out,
+                "-p",
+                &sink.pid().to_string(),
+            ]))
+        });
+    let mut first: Option<(Instant, f64)> = None;
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    loop {
+        let samples = rig::scrape(metrics_port);
+        let written = rig::counter(&samples, "tablestore_sink_rows_written_total");
+        let dead = rig::counter(&samples, "tablestore_sink_dead_letter_records_total");
+        assert!(
+            dead == 0.0,
+            "{dead} messages were dead-lettered: the bench config does not match its messages"
+        );
+        if first.is_none() && written > 0.0 {
+            first = Some((Instant::now(), sink.cpu_seconds()));
+        }
+        if written >= n as f64 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sink wrote {written} of {n} rows in 30 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (t0, cpu0) = first.unwrap();
+    let secs = t0.elapsed().as_secs_f64();
+    drop(perf);
+    Drained {
+        rows_per_s: n as f64 / secs,
+        sink_us_per_msg: (sink.cpu_seconds() - cpu0) * 1e6 / n as f64,
+        emulator_us_per_row: emulator.cpu_seconds() * 1e6 / n as f64,
+        peak_rss_mib: sink.peak_rss_mib(),
+    }
+}
+
+fn fresh_topic(
+    broker: &Broker,
+    rt: &tokio::runtime::Runtime,
+    prefix: &str,
+    partitions: i32,
+) -> String {
+    let topic = common::unique(prefix);
+    rt.block_on(broker.create_topic(&topic, partitions));
+    topic
+}
+
+fn main() {
+    let n: u64 = env_or("BENCH_MESSAGES", 500_000);
+    let scenarios: Vec<String> = std::env::var("BENCH")
+        .unwrap_or_else(|_| "drain".into())
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let wants = |s: &str| scenarios.iter().any(|x| x == s || x == "all");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let bootstrap = broker.bootstrap();
+    let mut run = 0;
+    let mut max_rate = None;
+    println!("tablestore-sink benchmark: {n} messages of about 200 bytes per run, 6 partitions, one tansu broker, emulator and sink in their own processes, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
+
+    if wants("drain") || wants("cores") {
+        println!("\n| workload | consumers | converter threads | sink CPU/msg | floor CPU/msg | ratio | rows/s | sink peak RSS | emulator CPU/row |");
+        println!("|---|---|---|---|---|---|---|---|---|");
+        let mut setups: Vec<Setup> = Vec::new();
+        if wants("drain") {
+            setups.push(Setup::new(Workload::Wide8));
+            setups.push(Setup {
+                concurrency: 1,
+                ..Setup::new(Workload::Wide8)
+            });
+            setups.push(Setup {
+                concurrency: 1,
+                ..Setup::new(Workload::Light5)
+            });
+            setups.push(Setup::new(Workload::Timeseries));
+        }
+        if wants("cores") {
+            setups.push(Setup {
+                converter_threads: 1,
+                ..Setup::new(Workload::Wide8)
+            });
+            setups.push(Setup {
+                converter_threads: 2,
+                ..Setup::new(Workload::Wide8)
+            });
+        }
+        let mut floors: Vec<(Workload, String, (f64, f64))> = Vec::new();
+        for setup in setups {
+            run += 1;
+            let topic = fresh_topic(&broker, &rt, "bench", 6);
+            workload::produce(&bootstrap, &topic, setup.workload, 0, n);
+            let floor = match floors.iter().find(|(w, _, _)| *w == setup.workload) {
+                Some((_, _, f)) => *f,
+                None => {
+                    let f = workload::floor(&bootstrap, &topic, n);
+                    floors.push((setup.workload, topic.clone(), f));
+                    f
+                }
+            };
+            let d = drain(dir.path(), &bootstrap, &topic, &setup, n, run);
+            if setup.workload == Workload::Wide8 && setup.concurrency == 6 && max_rate.is_none() {
+                max_rate = Some(d.rows_per_s);
+            }
+            println!(
+                "| {} | {} | {} | {:.2} µs | {:.2} µs | {:.2}× | {:.0} | {:.0} MiB | {:.2} µs |",
+                setup.workload.name(),
+                setup.concurrency,
+                setup.converter_threads,
+                d.sink_us_per_msg,
+                floor.1,
+                d.sink_us_per_msg / floor.1,
+                d.rows_per_s,
+                d.peak_rss_mib,
+                d.emulator_us_per_row
+            );
+        }
+    }
+
+    if wants("hiding") {
+        run += 1;
+        let setup = Setup {
+            latency_ms: 20,
+            ..Setup::new(Workload::Wide8)
+        };
+        let topic = fresh_topic(&broker, &rt, "hiding", 6);
+        workload::produce(&bootstrap, &topic, setup.workload, 0, n);
+        let d = drain(dir.path(), &bootstrap, &topic, &setup, n, run);
+        println!(
+            "\nlatency hiding: every Tablestore request +20 ms: {:.0} rows/s, sink CPU {:.2} µs/msg, peak RSS {:.0} MiB",
+            d.rows_per_s, d.sink_us_per_msg, d.peak_rss_mib
+        );
+    }
+
+    if wants("latency") {
+        run += 1;
+        let max = max_rate.unwrap_or_else(|| env_or("BENCH_MAX_RATE", 50_000.0));
+        latency(dir.path(), &broker, &rt, max, run);
+    }
+
+    if wants("memory") {
+        let m: u64 = env_or("BENCH_MEMORY_MESSAGES", 10_000_000);
+        let topic = fresh_topic(&broker, &rt, "memory", 6);
+        workload::produce(&bootstrap, &topic, Workload::Wide8, 0, m);
+        println!("\n| memory: backlog of {m} | consumers | Tablestore | sink peak RSS | rows written |\n|---|---|---|---|---|");
+        for (concurrency, stalled) in [(6, true), (12, true), (6, false), (12, false)] {
+            run += 1;
+            let setup = Setup {
+                concurrency,
+                throttle_rate: if stalled { 1.0 } else { 0.0 },
+                ..Setup::new(Workload::Wide8)
+            };
+            let (peak, written) = memory(dir.path(), &bootstrap, &topic, &setup, m, run);
+            println!(
+                "| | {concurrency} | {} | {peak:.0} MiB | {written:.0} |",
+                if stalled {
+                    "stalled (100 % OTSServerBusy) for 60 s"
+                } else {
+                    "normal, to the end"
+                }
+            );
+        }
+    }
+}
+
+/// Peak RSS while draining `m` messages (stalled: for 60 s after the
+/// consumers started fetching).
+fn memory(
+    dir: &std::path::Path,
+    bootstrap: &str,
+    topic: &str,
+    setup: &Setup,
+    m: u64,
+    run: usize,
+) -> (f64, f64) {
+    let (_emulator, endpoint) = rig::emulator(dir, 0, setup.throttle_rate);
+    let metrics_port = free_port();
+    let name = format!("bench{run}");
+    let sink = rig::sink(
+        dir,
+        &sink_config(setup, &name, bootstrap, topic, &endpoint, metrics_port),
+        metrics_port,
+    );
+    let started = Instant::now();
+    let limit = Duration::from_secs(if setup.throttle_rate > 0.0 { 60 } else { 1800 });
+    let mut written = 0.0;
+    while started.elapsed() < limit {
+        written = rig::counter(
+            &rig::scrape(metrics_port),
+            "tablestore_sink_rows_written_total",
+        );
+        if written >= m as f64 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (sink.peak_rss_mib(), written)
+}
+
+/// p50/p99 of the sink's end-to-end latency at fractions of `max` msg/s.
+fn latency(
+    dir: &std::path::Path,
+    broker: &Broker,
+    rt: &tokio::runtime::Runtime,
+    max: f64,
+    run: usize,
+) {
+    let setup = Setup::new(Workload::Wide8);
+    let topic = fresh_topic(broker, rt, "latency", 6);
+    let bootstrap = broker.bootstrap();
+    let (_emulator, endpoint) = rig::emulator(dir, 0, 0.0);
+    let metrics_port = free_port();
+    let name = format!("bench{run}");
+    let _sink = rig::sink(
+        dir,
+        &sink_config(&setup, &name, &bootstrap, &topic, &endpoint, metrics_port),
+        metrics_port,
+    );
+    // Let the group form before producing.
+    std::thread::sleep(Duration::from_secs(4));
+    println!("\n| latency (record timestamp → acknowledged; interpolated in the histogram buckets), max {max:.0} msg/s | rate | p50 | p99 |\n|---|---|---|---|");
+    let mut first = 0;
+    let histogram = "tablestore_sink_end_to_end_latency_seconds";
+    for fraction in [0.1, 0.5, 0.9] {
+        let rate = max * fraction;
+        let before = scrape::buckets(&rig::scrape(metrics_port), histogram, &[]);
+        let sent = workload::produce_at(&bootstrap, &topic, setup.workload, first, rate, 10.0);
+        first += sent;
+        // Wait until everything sent is written.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while rig::counter(
+            &rig::scrape(metrics_port),
+            "tablestore_sink_rows_written_total",
+        ) < first as f64
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let after = scrape::buckets(&rig::scrape(metrics_port), histogram, &[]);
+        let d = scrape::delta(&after, &before);
+        let ms = |q| {
+            scrape::quantile(&d, q).map_or("n/a".to_owned(), |s| format!("{:.1} ms", s * 1000.0))
+        };
+        println!(
+            "| {:.0} % | {rate:.0} msg/s | {} | {} |",
+            fraction * 100.0,
+            ms(0.5),
+            ms(0.99)
+        );
+    }
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

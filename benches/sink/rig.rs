@@ -1,0 +1,144 @@
+//! The benchmark's processes: the emulator and the sink as child
+//! processes of their own (so CPU and memory are accounted per process),
+//! with readers for their CPU time and peak RSS, and the sink's metrics.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tablestore_sink::metrics::scrape;
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tablestore-sink"))
+}
+
+pub fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "port {port} did not open");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child process, SIGTERMed (then killed) on drop.
+pub struct Proc {
+    child: Child,
+}
+
+impl Proc {
+    pub fn spawn(cmd: &mut Command) -> Proc {
+        Proc {
+            child: cmd.stdout(Stdio::null()).spawn().expect("process starts"),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// User + system CPU seconds so far (Linux /proc).
+    pub fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(self.pid())
+    }
+
+    /// Peak resident set size so far, in MiB (`VmHWM`).
+    pub fn peak_rss_mib(&self) -> f64 {
+        status_kib(self.pid(), "VmHWM:") / 1024.0
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime, in clock ticks (100 per second on Linux).
+    (field(11) + field(12)) / 100.0
+}
+
+fn status_kib(pid: u32, key: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// The emulator in its own process.
+pub fn emulator(dir: &Path, latency_ms: u64, throttle_rate: f64) -> (Proc, String) {
+    let port = super::common::broker::free_port();
+    let proc = Proc::spawn(
+        Command::new(binary())
+            .args([
+                "emulator",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(dir.join(format!("emulator-{port}")))
+            .args(["--latency-ms", &latency_ms.to_string()])
+            .args(["--throttle-rate", &throttle_rate.to_string()])
+            .env("RUST_LOG", "error")
+            .stderr(Stdio::null()),
+    );
+    wait_port(port);
+    (proc, format!("http://127.0.0.1:{port}"))
+}
+
+/// The sink in its own process, with `config` (TOML) and its metrics on
+/// `metrics_port`.
+pub fn sink(dir: &Path, config: &str, metrics_port: u16) -> Proc {
+    let path = dir.join(format!("sink-{metrics_port}.toml"));
+    std::fs::write(&path, config).unwrap();
+    let log = std::fs::File::create(dir.join(format!("sink-{metrics_port}.log"))).unwrap();
+    let proc = Proc::spawn(
+        Command::new(binary())
+            .args(["run", "--config"])
+            .arg(&path)
+            .env("RUST_LOG", "warn,librdkafka=error")
+            .stderr(log),
+    );
+    wait_port(metrics_port);
+    proc
+}
+
+/// The sink's metrics, parsed; empty if the scrape failed.
+pub fn scrape(metrics_port: u16) -> Vec<scrape::Sample> {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", metrics_port)) else {
+        return Vec::new();
+    };
+    let _ = write!(s, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    scrape::parse(&out)
+}
+
+pub fn counter(samples: &[scrape::Sample], name: &str) -> f64 {
+    scrape::sum(samples, name, &[])
+}
