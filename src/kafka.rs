@@ -2,6 +2,7 @@
 //! (consumers, the dead-letter/status producer, admin): bootstrap servers,
 //! then the user's `[kafka.client]` passthrough, which wins.
 
+pub mod access;
 pub mod preflight;
 
 use rdkafka::ClientConfig;

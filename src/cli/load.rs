@@ -131,6 +131,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         "load reads the sink's metrics: set [metrics] listen in the config and run the sink with it",
     )?;
     let url = format!("http://{listen}/metrics");
+    crate::kafka::access::check(&config)?;
     let rt = tokio::runtime::Runtime::new()?;
     let report = rt.block_on(async {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;

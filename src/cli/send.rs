@@ -126,6 +126,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<()> {
             },
         }],
     };
+    crate::kafka::access::check(&config)?;
     let topic = config.kafka.topic.clone();
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {

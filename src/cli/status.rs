@@ -70,6 +70,7 @@ fn read_statuses(config: &crate::config::Config) -> anyhow::Result<BTreeMap<i32,
 
 pub fn run(args: StatusArgs) -> anyhow::Result<()> {
     let config = crate::config::load(&args.config)?;
+    crate::kafka::access::check(&config)?;
     let Some(seconds) = args.watch else {
         print!("{}", report(&config, args.format)?);
         return Ok(());

@@ -199,6 +199,7 @@ struct Started {
 async fn start_destination(config: &Config) -> anyhow::Result<Started> {
     let destination = destination::connect(config).await?;
     resources::ensure_table(&destination.client, config).await?;
+    crate::kafka::access::check_async(config).await?;
     crate::kafka::preflight::wait_for_source_topic(config).await?;
     resources::ensure_topics(config).await?;
     crate::kafka::preflight::check_group(config).await?;
