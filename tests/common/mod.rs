@@ -8,6 +8,7 @@ pub mod flat;
 pub mod ingest;
 pub mod metric_names;
 pub mod raw_http;
+pub mod secure_broker;
 pub mod sink;
 
 use std::path::{Path, PathBuf};
