@@ -4,7 +4,8 @@
 //! what it builds bounded: a single-row decode holds one row at a time and
 //! [`RowLimits`] bound the cells kept per row.
 
-use super::model::{Cell, CellOp, PkValue, Row, Value};
+use super::model::{CellOp, PkValue, Row, Value};
+use super::view::{CellView, PkCellView, PkRef, RowView, ValueRef};
 use super::{op, tag, vtype, HEADER};
 use crate::tablestore::crc8;
 
@@ -97,6 +98,12 @@ pub fn decode_single_row(bytes: &[u8]) -> Result<Row, DecodeError> {
 /// [`decode_single_row`] within `limits`. Rows after the first are parsed
 /// one at a time and dropped, only to be counted for the error.
 pub fn decode_single_row_limited(bytes: &[u8], limits: RowLimits) -> Result<Row, DecodeError> {
+    view_single_row(bytes, limits).map(|v| v.to_row())
+}
+
+/// [`decode_single_row_limited`] without copying: the row as a view of
+/// `bytes`, validated the same way.
+pub fn view_single_row(bytes: &[u8], limits: RowLimits) -> Result<RowView<'_>, DecodeError> {
     let mut r = Reader::new(bytes, limits)?;
     if r.pos == bytes.len() {
         return Err(DecodeError::NotSingleRow { count: 0 });
@@ -129,7 +136,7 @@ pub fn decode_rows(bytes: &[u8]) -> Result<Vec<Row>, DecodeError> {
     let mut r = Reader::new(bytes, RowLimits::NONE)?;
     let mut rows = Vec::new();
     while r.pos < r.buf.len() {
-        rows.push(r.row()?);
+        rows.push(r.row()?.to_row());
     }
     Ok(rows)
 }
@@ -140,6 +147,7 @@ pub fn decode_value_without_length(bytes: &[u8]) -> Result<PkValue, DecodeError>
     let mut r = Reader::bare(bytes);
     let vt = r.u8()?;
     let (value, _) = r.pk_payload(vt, 0)?;
+    let value = value.to_owned();
     if r.pos != bytes.len() {
         return Err(DecodeError::LengthMismatch {
             offset: r.pos,
@@ -156,6 +164,7 @@ pub fn decode_attribute_value_without_length(bytes: &[u8]) -> Result<Value, Deco
     let mut r = Reader::bare(bytes);
     let vt = r.u8()?;
     let (value, _) = r.attr_payload(vt, 0)?;
+    let value = value.to_owned();
     if r.pos != bytes.len() {
         return Err(DecodeError::LengthMismatch {
             offset: r.pos,
@@ -240,24 +249,24 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn row(&mut self) -> Result<Row, DecodeError> {
+    fn row(&mut self) -> Result<RowView<'a>, DecodeError> {
         self.expect(tag::ROW_PK, "ROW_PK (0x01)")?;
-        let mut row = Row::default();
+        let mut row = RowView::default();
         let mut row_crc = 0u8;
         let (mut pk_count, mut cell_count) = (0usize, 0usize);
         while self.peek() == Some(tag::CELL) {
-            let (name, value, crc) = self.pk_cell()?;
-            row_crc = crc8::update_u8(row_crc, crc);
+            let cell = self.pk_cell()?;
+            row_crc = crc8::update_u8(row_crc, cell.crc);
             pk_count += 1;
             if pk_count <= self.limits.max_primary_key_columns {
-                row.primary_key.push((name, value));
+                row.primary_key.push(cell);
             }
         }
         if self.peek() == Some(tag::ROW_DATA) {
             self.pos += 1;
             while self.peek() == Some(tag::CELL) {
-                let (cell, crc) = self.cell()?;
-                row_crc = crc8::update_u8(row_crc, crc);
+                let cell = self.cell()?;
+                row_crc = crc8::update_u8(row_crc, cell.crc);
                 cell_count += 1;
                 if cell_count <= self.limits.max_cells {
                     row.cells.push(cell);
@@ -293,21 +302,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `0x04 len name`; returns the name and its CRC seed.
-    fn name(&mut self) -> Result<(String, u8), DecodeError> {
+    fn name(&mut self) -> Result<(&'a str, u8), DecodeError> {
         self.expect(tag::CELL_NAME, "CELL_NAME (0x04)")?;
         let len = self.u32()? as usize;
         let offset = self.pos;
         let bytes = self.take(len)?;
-        let name = std::str::from_utf8(bytes)
-            .map_err(|_| DecodeError::InvalidUtf8 {
-                offset,
-                what: "cell name",
-            })?
-            .to_owned();
+        let name = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 {
+            offset,
+            what: "cell name",
+        })?;
         Ok((name, crc8::update_bytes(0, bytes)))
     }
 
-    fn pk_cell(&mut self) -> Result<(String, PkValue, u8), DecodeError> {
+    fn pk_cell(&mut self) -> Result<PkCellView<'a>, DecodeError> {
+        let cell_start = self.pos;
         self.expect(tag::CELL, "CELL (0x03)")?;
         let (name, crc) = self.name()?;
         self.expect(tag::CELL_VALUE, "CELL_VALUE (0x05) in a primary-key cell")?;
@@ -320,12 +328,17 @@ impl<'a> Reader<'a> {
         let found = self.u8()?;
         if found != crc {
             return Err(DecodeError::CellChecksum {
-                name,
+                name: name.to_owned(),
                 found,
                 computed: crc,
             });
         }
-        Ok((name, value, crc))
+        Ok(PkCellView {
+            name,
+            value,
+            raw: &self.buf[cell_start..self.pos],
+            crc,
+        })
     }
 
     fn check_len(&self, start: usize, declared: u32) -> Result<(), DecodeError> {
@@ -340,25 +353,25 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn pk_payload(&mut self, vt: u8, crc: u8) -> Result<(PkValue, u8), DecodeError> {
+    fn pk_payload(&mut self, vt: u8, crc: u8) -> Result<(PkRef<'a>, u8), DecodeError> {
         let offset = self.pos.saturating_sub(1);
         let crc = crc8::update_u8(crc, vt);
         Ok(match vt {
             vtype::INTEGER => {
                 let v = self.u64()?;
-                (PkValue::Integer(v as i64), crc8::update_u64(crc, v))
+                (PkRef::Integer(v as i64), crc8::update_u64(crc, v))
             }
             vtype::STRING => {
                 let (s, crc) = self.string(crc)?;
-                (PkValue::String(s), crc)
+                (PkRef::String(s), crc)
             }
             vtype::BLOB => {
-                let (b, crc) = self.blob(crc)?;
-                (PkValue::Binary(b), crc)
+                let (b, crc) = self.sized(crc)?;
+                (PkRef::Binary(b), crc)
             }
-            vtype::INF_MIN => (PkValue::InfMin, crc),
-            vtype::INF_MAX => (PkValue::InfMax, crc),
-            vtype::AUTO_INCREMENT => (PkValue::AutoIncrement, crc),
+            vtype::INF_MIN => (PkRef::InfMin, crc),
+            vtype::INF_MAX => (PkRef::InfMax, crc),
+            vtype::AUTO_INCREMENT => (PkRef::AutoIncrement, crc),
             vtype::DOUBLE | vtype::BOOLEAN | vtype::NULL => {
                 return Err(DecodeError::ValueTypeNotAllowed {
                     offset,
@@ -375,28 +388,25 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn string(&mut self, crc: u8) -> Result<(String, u8), DecodeError> {
+    fn string(&mut self, crc: u8) -> Result<(&'a str, u8), DecodeError> {
         let (bytes, crc) = self.sized(crc)?;
         let offset = self.pos - bytes.len();
-        let s = String::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 {
+        let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 {
             offset,
             what: "STRING value",
         })?;
         Ok((s, crc))
     }
 
-    fn blob(&mut self, crc: u8) -> Result<(Vec<u8>, u8), DecodeError> {
-        self.sized(crc)
-    }
-
-    fn sized(&mut self, crc: u8) -> Result<(Vec<u8>, u8), DecodeError> {
+    fn sized(&mut self, crc: u8) -> Result<(&'a [u8], u8), DecodeError> {
         let len = self.u32()?;
         let bytes = self.take(len as usize)?;
         let crc = crc8::update_bytes(crc8::update_u32(crc, len), bytes);
-        Ok((bytes.to_vec(), crc))
+        Ok((bytes, crc))
     }
 
-    fn cell(&mut self) -> Result<(Cell, u8), DecodeError> {
+    fn cell(&mut self) -> Result<CellView<'a>, DecodeError> {
+        let cell_start = self.pos;
         self.expect(tag::CELL, "CELL (0x03)")?;
         let (name, mut crc) = self.name()?;
         let mut value = None;
@@ -410,6 +420,7 @@ impl<'a> Reader<'a> {
             value = Some(v);
             crc = c;
         }
+        let (head, head_crc) = (&self.buf[cell_start..self.pos], crc);
         let mut op_byte = None;
         if self.peek() == Some(tag::CELL_TYPE) {
             self.pos += 1;
@@ -437,7 +448,7 @@ impl<'a> Reader<'a> {
         let found = self.u8()?;
         if found != crc {
             return Err(DecodeError::CellChecksum {
-                name,
+                name: name.to_owned(),
                 found,
                 computed: crc,
             });
@@ -456,47 +467,53 @@ impl<'a> Reader<'a> {
             (CellOp::DeleteOneVersion, None, None) => {
                 Some("deleting one version needs a timestamp")
             }
-            (CellOp::Increment, Some(Value::Integer(_)), _) => None,
+            (CellOp::Increment, Some(ValueRef::Integer(_)), _) => None,
             (CellOp::Increment, _, _) => Some("an increment needs an INTEGER value"),
             _ => None,
         };
         if let Some(problem) = problem {
-            return Err(DecodeError::BadCell { name, problem });
+            return Err(DecodeError::BadCell {
+                name: name.to_owned(),
+                problem,
+            });
         }
-        Ok((
-            Cell {
-                name,
-                value,
-                op,
-                timestamp_ms,
-            },
+        Ok(CellView {
+            name,
+            value,
+            op,
+            timestamp_ms,
+            head,
+            head_crc,
             crc,
-        ))
+        })
     }
 
-    fn attr_payload(&mut self, vt: u8, crc: u8) -> Result<(Value, u8), DecodeError> {
+    fn attr_payload(&mut self, vt: u8, crc: u8) -> Result<(ValueRef<'a>, u8), DecodeError> {
         let offset = self.pos.saturating_sub(1);
         let crc = crc8::update_u8(crc, vt);
         Ok(match vt {
             vtype::INTEGER => {
                 let v = self.u64()?;
-                (Value::Integer(v as i64), crc8::update_u64(crc, v))
+                (ValueRef::Integer(v as i64), crc8::update_u64(crc, v))
             }
             vtype::DOUBLE => {
                 let v = self.u64()?;
-                (Value::Double(f64::from_bits(v)), crc8::update_u64(crc, v))
+                (
+                    ValueRef::Double(f64::from_bits(v)),
+                    crc8::update_u64(crc, v),
+                )
             }
             vtype::BOOLEAN => {
                 let b = self.u8()?;
-                (Value::Boolean(b != 0), crc8::update_u8(crc, b))
+                (ValueRef::Boolean(b != 0), crc8::update_u8(crc, b))
             }
             vtype::STRING => {
                 let (s, crc) = self.string(crc)?;
-                (Value::String(s), crc)
+                (ValueRef::String(s), crc)
             }
             vtype::BLOB => {
-                let (b, crc) = self.blob(crc)?;
-                (Value::Binary(b), crc)
+                let (b, crc) = self.sized(crc)?;
+                (ValueRef::Binary(b), crc)
             }
             vtype::INF_MIN | vtype::INF_MAX | vtype::AUTO_INCREMENT | vtype::NULL => {
                 return Err(DecodeError::ValueTypeNotAllowed {

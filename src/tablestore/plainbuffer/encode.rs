@@ -2,6 +2,7 @@
 //! (value, op, timestamp) and computes cell and row CRC-8s as it goes.
 
 use super::model::{Cell, CellOp, PkValue, Row, Value};
+use super::view::{CellView, PkCellView};
 use super::{op, tag, vtype, HEADER};
 use crate::tablestore::crc8;
 
@@ -27,6 +28,43 @@ pub fn encode_rows<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Vec<u8> {
         }
         enc.row(row);
     }
+    out
+}
+
+/// The stored form of a put, written from the validated request row
+/// without rebuilding it: the buffer header, the primary-key cells as they
+/// arrived, then each of `cells` (put cells) as it arrived with the version
+/// given beside it in place of any it carried, in the order given. The
+/// bytes [`encode_row`] writes for the same row built from owned values.
+pub fn encode_stored_put(
+    primary_key: &[PkCellView<'_>],
+    cells: &[(&CellView<'_>, i64)],
+) -> Vec<u8> {
+    let pk_len: usize = primary_key.iter().map(|c| c.raw.len()).sum();
+    let cells_len: usize = cells.iter().map(|(c, _)| c.head.len() + 11).sum();
+    let mut out = Vec::with_capacity(4 + 1 + pk_len + 1 + cells_len + 2);
+    out.extend_from_slice(&HEADER.to_le_bytes());
+    out.push(tag::ROW_PK);
+    let mut row_crc = 0u8;
+    for c in primary_key {
+        out.extend_from_slice(c.raw);
+        row_crc = crc8::update_u8(row_crc, c.crc);
+    }
+    if !cells.is_empty() {
+        out.push(tag::ROW_DATA);
+        for (c, ts) in cells {
+            debug_assert_eq!(c.op, CellOp::Put, "only put cells are stored as sent");
+            out.extend_from_slice(c.head);
+            out.push(tag::CELL_TIMESTAMP);
+            out.extend_from_slice(&ts.to_le_bytes());
+            let crc = crc8::update_u64(c.head_crc, *ts as u64);
+            out.push(tag::CELL_CHECKSUM);
+            out.push(crc);
+            row_crc = crc8::update_u8(row_crc, crc);
+        }
+    }
+    out.push(tag::ROW_CHECKSUM);
+    out.push(crc8::update_u8(row_crc, 0));
     out
 }
 

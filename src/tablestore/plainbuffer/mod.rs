@@ -20,16 +20,19 @@
 mod decode;
 mod encode;
 mod model;
+mod view;
 
 pub use decode::{
     decode_attribute_value_without_length, decode_rows, decode_single_row,
-    decode_single_row_limited, decode_value_without_length, DecodeError, RowLimits,
+    decode_single_row_limited, decode_value_without_length, view_single_row, DecodeError,
+    RowLimits,
 };
 pub use encode::{
-    encode_primary_key, encode_row, encode_rows, encode_value_without_length, encoded_row_len,
-    RowEncoder,
+    encode_primary_key, encode_row, encode_rows, encode_stored_put, encode_value_without_length,
+    encoded_row_len, RowEncoder,
 };
 pub use model::{Cell, CellOp, PkValue, Row, Value};
+pub use view::{CellView, PkCellView, PkRef, RowView, ValueRef};
 
 /// Every PlainBuffer buffer starts with this int32 (little-endian).
 pub const HEADER: u32 = 0x75;

@@ -38,12 +38,7 @@ impl Value {
 
     /// Payload size as Tablestore counts it against the 2 MB cell limit.
     pub fn payload_len(&self) -> usize {
-        match self {
-            Value::Integer(_) | Value::Double(_) => 8,
-            Value::Boolean(_) => 1,
-            Value::String(s) => s.len(),
-            Value::Binary(b) => b.len(),
-        }
+        super::ValueRef::from(self).payload_len()
     }
 
     /// Exact equality that also distinguishes `-0.0` from `0.0` and treats
