@@ -15,7 +15,7 @@
 //!   returned (all rows of a GetRange page together), and at least 1 (a
 //!   missing row or an empty page still costs one read CU).
 
-use crate::tablestore::plainbuffer::{Cell, PkValue, Row};
+use crate::tablestore::plainbuffer::{Cell, PkRef, PkValue, Row, RowView};
 use crate::tablestore::proto::{CapacityUnit, ConsumedCapacity};
 
 /// One capacity unit covers this many bytes.
@@ -26,18 +26,34 @@ pub fn units(bytes: usize) -> i32 {
     bytes.div_ceil(UNIT_BYTES).min(i32::MAX as usize) as i32
 }
 
+fn pk_value_size(v: PkRef<'_>) -> usize {
+    match v {
+        PkRef::Integer(_) | PkRef::AutoIncrement => 8,
+        PkRef::String(s) => s.len(),
+        PkRef::Binary(b) => b.len(),
+        PkRef::InfMin | PkRef::InfMax => 0,
+    }
+}
+
 pub fn primary_key_size(pk: &[(String, PkValue)]) -> usize {
     pk.iter()
-        .map(|(name, v)| {
-            name.len()
-                + match v {
-                    PkValue::Integer(_) | PkValue::AutoIncrement => 8,
-                    PkValue::String(s) => s.len(),
-                    PkValue::Binary(b) => b.len(),
-                    PkValue::InfMin | PkValue::InfMax => 0,
-                }
-        })
+        .map(|(name, v)| name.len() + pk_value_size(v.into()))
         .sum()
+}
+
+/// Data sizes of a row change as it arrived: (primary key, cells sent).
+pub fn change_sizes(row: &RowView<'_>) -> (usize, usize) {
+    let pk = row
+        .primary_key
+        .iter()
+        .map(|c| c.name.len() + pk_value_size(c.value))
+        .sum();
+    let cells = row
+        .cells
+        .iter()
+        .map(|c| c.name.len() + c.value.as_ref().map_or(0, |v| v.payload_len()))
+        .sum();
+    (pk, cells)
 }
 
 pub fn cells_size(cells: &[Cell]) -> usize {
@@ -60,13 +76,17 @@ pub fn consumed(read: i32, write: i32) -> ConsumedCapacity {
     }
 }
 
-/// What a write of `change` costs; `checks_row` when a condition reads it.
-pub fn for_write(change: &Row, delete_row: bool, checks_row: bool) -> ConsumedCapacity {
-    let pk = primary_key_size(&change.primary_key);
+/// What a write of a change of `(primary key, cells)` data sizes
+/// ([`change_sizes`]) costs; `checks_row` when a condition reads it.
+pub fn for_write(
+    (pk, cells): (usize, usize),
+    delete_row: bool,
+    checks_row: bool,
+) -> ConsumedCapacity {
     let write = if delete_row {
         units(pk)
     } else {
-        units(pk + cells_size(&change.cells))
+        units(pk + cells)
     };
     consumed(if checks_row { units(pk) } else { 0 }, write)
 }
@@ -80,6 +100,10 @@ pub fn for_read(bytes: usize) -> ConsumedCapacity {
 mod tests {
     use super::*;
     use crate::tablestore::plainbuffer::Value;
+
+    fn sizes(row: &Row) -> (usize, usize) {
+        (primary_key_size(&row.primary_key), cells_size(&row.cells))
+    }
 
     fn row(pk: &str, cells: Vec<Cell>) -> Row {
         Row {
@@ -104,17 +128,17 @@ mod tests {
             Cell::put("C1", Value::String("B".repeat(2048))),
         ];
         let put = row(&"0".repeat(20), cols);
-        let c = for_write(&put, false, true).capacity_unit;
+        let c = for_write(sizes(&put), false, true).capacity_unit;
         assert_eq!((c.read, c.write), (Some(1), Some(2)));
         let del = row(
             &"0".repeat(20),
             vec![Cell::delete_all("C0"), Cell::delete_all("C1")],
         );
-        let c = for_write(&del, false, true).capacity_unit;
+        let c = for_write(sizes(&del), false, true).capacity_unit;
         assert_eq!((c.read, c.write), (Some(1), Some(1)));
         assert_eq!(for_read(row_size(&put)).capacity_unit.read, Some(2));
         assert_eq!(for_read(0).capacity_unit.read, Some(1));
-        let c = for_write(&put, true, false).capacity_unit;
+        let c = for_write(sizes(&put), true, false).capacity_unit;
         assert_eq!((c.read, c.write), (Some(0), Some(1)));
     }
 }

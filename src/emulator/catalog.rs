@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::api_error::ApiError;
 use super::store::{SYS, TABLES};
-use crate::tablestore::plainbuffer::PkValue;
+use crate::tablestore::plainbuffer::PkRef;
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum PkType {
@@ -24,12 +24,12 @@ impl PkType {
         }
     }
 
-    pub fn matches(self, v: &PkValue) -> bool {
+    pub fn matches(self, v: PkRef<'_>) -> bool {
         matches!(
             (self, v),
-            (PkType::Integer, PkValue::Integer(_))
-                | (PkType::String, PkValue::String(_))
-                | (PkType::Binary, PkValue::Binary(_))
+            (PkType::Integer, PkRef::Integer(_))
+                | (PkType::String, PkRef::String(_))
+                | (PkType::Binary, PkRef::Binary(_))
         )
     }
 }

@@ -11,7 +11,7 @@
 //! prefix's successor (above every extension). Neither can equal a real
 //! key, so inclusive/exclusive only matters for fully specified bounds.
 
-use crate::tablestore::plainbuffer::PkValue;
+use crate::tablestore::plainbuffer::{PkRef, PkValue};
 
 pub fn table_prefix(table_id: u64) -> Vec<u8> {
     table_id.to_be_bytes().to_vec()
@@ -31,10 +31,14 @@ pub fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
-    for &b in bytes {
-        out.push(b);
-        if b == 0 {
-            out.push(0xFF);
+    if !bytes.contains(&0) {
+        out.extend_from_slice(bytes);
+    } else {
+        for &b in bytes {
+            out.push(b);
+            if b == 0 {
+                out.push(0xFF);
+            }
         }
     }
     out.extend_from_slice(&[0, 0]);
@@ -51,15 +55,21 @@ pub enum Position {
 
 /// Encodes `pk` under `table_id`. Values must already match the schema.
 pub fn position(table_id: u64, pk: &[(String, PkValue)]) -> Position {
-    let mut out = table_prefix(table_id);
-    for (_, v) in pk {
+    position_of(table_id, pk.iter().map(|(_, v)| PkRef::from(v)))
+}
+
+/// [`position`] of primary-key values in column order.
+fn position_of<'a>(table_id: u64, values: impl Iterator<Item = PkRef<'a>>) -> Position {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(&table_id.to_be_bytes());
+    for v in values {
         match v {
-            PkValue::Integer(i) => out.extend_from_slice(&((*i as u64) ^ (1 << 63)).to_be_bytes()),
-            PkValue::String(s) => push_escaped(&mut out, s.as_bytes()),
-            PkValue::Binary(b) => push_escaped(&mut out, b),
-            PkValue::InfMin => return Position::Between(Some(out)),
-            PkValue::InfMax => return Position::Between(successor(&out)),
-            PkValue::AutoIncrement => {
+            PkRef::Integer(i) => out.extend_from_slice(&((i as u64) ^ (1 << 63)).to_be_bytes()),
+            PkRef::String(s) => push_escaped(&mut out, s.as_bytes()),
+            PkRef::Binary(b) => push_escaped(&mut out, b),
+            PkRef::InfMin => return Position::Between(Some(out)),
+            PkRef::InfMax => return Position::Between(successor(&out)),
+            PkRef::AutoIncrement => {
                 unreachable!("auto-increment values are assigned before encoding")
             }
         }
@@ -67,12 +77,22 @@ pub fn position(table_id: u64, pk: &[(String, PkValue)]) -> Position {
     Position::Exact(out)
 }
 
-/// The key of a fully specified primary key.
-pub fn exact_key(table_id: u64, pk: &[(String, PkValue)]) -> Vec<u8> {
-    match position(table_id, pk) {
+fn exact(position: Position) -> Vec<u8> {
+    match position {
         Position::Exact(k) => k,
         Position::Between(_) => unreachable!("caller validated that the key has no INF values"),
     }
+}
+
+/// The key of a fully specified primary key.
+pub fn exact_key(table_id: u64, pk: &[(String, PkValue)]) -> Vec<u8> {
+    exact(position(table_id, pk))
+}
+
+/// [`exact_key`] of borrowed values in column order (a primary key still
+/// in its request bytes, a series key).
+pub fn exact_key_of<'a>(table_id: u64, values: impl IntoIterator<Item = PkRef<'a>>) -> Vec<u8> {
+    exact(position_of(table_id, values.into_iter()))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! Each handler is a plain function over a redb transaction; the server
 //! runs writes through the group-committing writer ([`super::store`]).
 
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
 
 use super::api_error::ApiError;
 use super::capacity;
@@ -13,7 +13,7 @@ use super::keycodec;
 use super::read::{Read, ReadFields};
 use super::store::{ROWS, TABLES};
 use super::validate::{self, RowUse, MAX_BATCH_WRITE_BYTES, MAX_BATCH_WRITE_ROWS};
-use crate::tablestore::plainbuffer::{self, PkValue, Row};
+use crate::tablestore::plainbuffer::{self, PkRef, PkValue, Row, RowView};
 use crate::tablestore::proto::*;
 
 /// A write's condition: the row existence expectation and an optional
@@ -86,13 +86,24 @@ fn returned_row(
     }
 }
 
-/// Applies one row change inside `txn`. Validates everything before
-/// writing (the store's job contract).
+/// Whether `return_content` asks for the row after the write.
+fn returns_after(rc: &Option<ReturnContent>) -> bool {
+    rc.as_ref().and_then(|rc| rc.return_type) == Some(ReturnType::RtAfterModify as i32)
+}
+
+/// The rows table of a write transaction, opened once per request.
+pub type RowsTable<'txn> = Table<'txn, &'static [u8], &'static [u8]>;
+
+/// Applies one row change, as it arrived, inside `txn` (`rows` is its
+/// open rows table). Validates everything before writing (the store's job
+/// contract).
+#[allow(clippy::too_many_arguments)]
 pub fn write_one(
     txn: &WriteTransaction,
+    rows: &mut RowsTable<'_>,
     info: &TableInfo,
     op: OperationType,
-    mut row: Row,
+    change: &RowView<'_>,
     expect: &Expectation,
     return_content: &Option<ReturnContent>,
     now_ms: i64,
@@ -102,7 +113,7 @@ pub fn write_one(
         OperationType::Update => RowUse::Update,
         OperationType::Delete => RowUse::Delete,
     };
-    validate::check_row(info, &row, usage, now_ms)?;
+    validate::check_row(info, change, usage, now_ms)?;
     match (op, expect.existence) {
         (OperationType::Delete, RowExistenceExpectation::ExpectNotExist) => {
             return Err(ApiError::invalid(
@@ -116,17 +127,37 @@ pub fn write_one(
         }
         _ => {}
     }
-    let consumed = capacity::for_write(&row, op == OperationType::Delete, expect.reads_row());
-    let needs_auto = row
+    let consumed = capacity::for_write(
+        capacity::change_sizes(change),
+        op == OperationType::Delete,
+        expect.reads_row(),
+    );
+    let needs_auto = change
         .primary_key
         .iter()
-        .any(|(_, v)| *v == PkValue::AutoIncrement);
+        .any(|c| c.value == PkRef::AutoIncrement);
+    if op == OperationType::Put
+        && !needs_auto
+        && !expect.reads_row()
+        && !returns_after(return_content)
+    {
+        // The common write (every sink Put): nothing to read, and the
+        // stored row is the request's bytes with versions added.
+        let key = keycodec::exact_key_of(info.id, change.primary_key.iter().map(|c| c.value));
+        let versions = cells::put_versions(info, change, now_ms);
+        let value = plainbuffer::encode_stored_put(&change.primary_key, &versions);
+        rows.insert(key.as_slice(), value.as_slice())?;
+        let row = return_content
+            .as_ref()
+            .and_then(|_| returned_row(return_content, &change.to_row().primary_key, None));
+        return Ok(Written { consumed, row });
+    }
+    let mut row = change.to_row();
     let key = if needs_auto {
         None
     } else {
         Some(keycodec::exact_key(info.id, &row.primary_key))
     };
-    let rows = txn.open_table(ROWS)?;
     let existing = match &key {
         Some(k) => match rows.get(k.as_slice())? {
             Some(v) => Some(validate::decode_stored_row(v.value(), "stored row")?),
@@ -152,7 +183,6 @@ pub fn write_one(
         }
     }
     // Everything checked: write.
-    drop(rows);
     if needs_auto {
         let counter = format!("auto_increment:{}", info.id);
         for (_, v) in row.primary_key.iter_mut() {
@@ -162,7 +192,6 @@ pub fn write_one(
         }
     }
     let key = key.unwrap_or_else(|| keycodec::exact_key(info.id, &row.primary_key));
-    let mut rows = txn.open_table(ROWS)?;
     let after = match op {
         OperationType::Put => {
             let stored = cells::apply_put(info, &row, now_ms);
@@ -204,8 +233,18 @@ fn write_single(
 ) -> Result<WriteRowResponse, ApiError> {
     let info = catalog::require(&txn.open_table(TABLES)?, table, TableKind::WideColumn)?;
     let expect = Expectation::parse(condition)?;
-    let row = validate::decode_row(bytes, "row")?;
-    let written = write_one(txn, &info, op, row, &expect, return_content, now_ms)?;
+    let change = validate::view_row(bytes, "row")?;
+    let mut rows = txn.open_table(ROWS)?;
+    let written = write_one(
+        txn,
+        &mut rows,
+        &info,
+        op,
+        &change,
+        &expect,
+        return_content,
+        now_ms,
+    )?;
     Ok(WriteRowResponse {
         consumed: written.consumed,
         row: written.row,
@@ -358,6 +397,7 @@ pub fn batch_write_row(
 ) -> Result<BatchWriteRowResponse, ApiError> {
     check_batch(&req)?;
     let mut out = Vec::with_capacity(req.tables.len());
+    let mut rows = txn.open_table(ROWS)?;
     for table in req.tables {
         let info = catalog::load(&txn.open_table(TABLES)?, &table.table_name)?
             .filter(|t| t.kind == TableKind::WideColumn);
@@ -369,8 +409,17 @@ pub fn batch_write_row(
                     ApiError::invalid(format!("Invalid operation type: {}.", r.r#type))
                 })?;
                 let expect = Expectation::parse(&r.condition)?;
-                let row = validate::decode_row(&r.row_change, "row")?;
-                write_one(txn, info, op, row, &expect, &r.return_content, now_ms)
+                let change = validate::view_row(&r.row_change, "row")?;
+                write_one(
+                    txn,
+                    &mut rows,
+                    info,
+                    op,
+                    &change,
+                    &expect,
+                    &r.return_content,
+                    now_ms,
+                )
             })();
             results.push(match result {
                 Ok(written) => RowInBatchWriteRowResponse {

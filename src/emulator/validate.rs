@@ -3,7 +3,7 @@
 
 use super::api_error::ApiError;
 use super::catalog::{check_column_name, TableInfo};
-use crate::tablestore::plainbuffer::{self, CellOp, PkValue, Row, Value};
+use crate::tablestore::plainbuffer::{self, CellOp, PkRef, PkValue, Row, RowView, ValueRef};
 
 pub const MAX_PK_VALUE_BYTES: usize = 1024;
 pub const MAX_ATTRIBUTE_BYTES: usize = 2 * 1024 * 1024;
@@ -26,14 +26,14 @@ pub enum RowUse {
     RangeBound,
 }
 
-fn vt(v: &PkValue) -> &'static str {
+fn vt(v: PkRef<'_>) -> &'static str {
     match v {
-        PkValue::Integer(_) => "VT_INTEGER",
-        PkValue::String(_) => "VT_STRING",
-        PkValue::Binary(_) => "VT_BLOB",
-        PkValue::InfMin => "VT_INF_MIN",
-        PkValue::InfMax => "VT_INF_MAX",
-        PkValue::AutoIncrement => "VT_AUTO_INCREMENT",
+        PkRef::Integer(_) => "VT_INTEGER",
+        PkRef::String(_) => "VT_STRING",
+        PkRef::Binary(_) => "VT_BLOB",
+        PkRef::InfMin => "VT_INF_MIN",
+        PkRef::InfMax => "VT_INF_MAX",
+        PkRef::AutoIncrement => "VT_AUTO_INCREMENT",
     }
 }
 
@@ -43,29 +43,44 @@ pub fn check_primary_key(
     pk: &[(String, PkValue)],
     usage: RowUse,
 ) -> Result<(), ApiError> {
-    if pk.len() != info.primary_key.len() {
+    check_key(
+        info,
+        pk.len(),
+        pk.iter().map(|(n, v)| (n.as_str(), PkRef::from(v))),
+        usage,
+    )
+}
+
+/// [`check_primary_key`] of `count` columns given as names and values.
+fn check_key<'a>(
+    info: &TableInfo,
+    count: usize,
+    pk: impl Iterator<Item = (&'a str, PkRef<'a>)>,
+    usage: RowUse,
+) -> Result<(), ApiError> {
+    if count != info.primary_key.len() {
         return Err(ApiError::invalid_pk(format!(
             "Validate PK size fail. Input: {}, Meta: {}.",
-            pk.len(),
+            count,
             info.primary_key.len()
         )));
     }
-    for ((name, value), col) in pk.iter().zip(&info.primary_key) {
-        if name != &col.name {
+    for ((name, value), col) in pk.zip(&info.primary_key) {
+        if name != col.name {
             return Err(ApiError::invalid_pk(format!(
                 "Validate PK name fail. Input: {name}, Meta: {}.",
                 col.name
             )));
         }
         match value {
-            PkValue::InfMin | PkValue::InfMax if usage == RowUse::RangeBound => continue,
-            PkValue::InfMin | PkValue::InfMax => {
+            PkRef::InfMin | PkRef::InfMax if usage == RowUse::RangeBound => continue,
+            PkRef::InfMin | PkRef::InfMax => {
                 return Err(ApiError::invalid(format!(
                     "INF_MIN or INF_MAX is only allowed in range bounds, not in primary key column '{name}'."
                 )))
             }
-            PkValue::AutoIncrement if col.auto_increment && usage == RowUse::Put => continue,
-            PkValue::AutoIncrement => {
+            PkRef::AutoIncrement if col.auto_increment && usage == RowUse::Put => continue,
+            PkRef::AutoIncrement => {
                 return Err(ApiError::invalid(format!(
                     "AUTO_INCREMENT is only allowed in a put to an auto-increment column; '{name}' is not one."
                 )))
@@ -83,8 +98,8 @@ pub fn check_primary_key(
             )));
         }
         let len = match value {
-            PkValue::String(s) => s.len(),
-            PkValue::Binary(b) => b.len(),
+            PkRef::String(s) => s.len(),
+            PkRef::Binary(b) => b.len(),
             _ => 0,
         };
         if len > MAX_PK_VALUE_BYTES {
@@ -96,9 +111,19 @@ pub fn check_primary_key(
     Ok(())
 }
 
-/// Checks a row change (put, update or delete) completely.
-pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Result<(), ApiError> {
-    check_primary_key(info, &row.primary_key, usage)?;
+/// Checks a row change (put, update or delete) completely, as it arrived.
+pub fn check_row(
+    info: &TableInfo,
+    row: &RowView<'_>,
+    usage: RowUse,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    check_key(
+        info,
+        row.primary_key.len(),
+        row.primary_key.iter().map(|c| (c.name, c.value)),
+        usage,
+    )?;
     if usage == RowUse::Update && row.cells.is_empty() {
         return Err(ApiError::invalid(
             "Invalid update row request: missing cells in request.",
@@ -121,7 +146,7 @@ pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Res
         return Err(too_many_columns(row.cells.len()));
     }
     for cell in &row.cells {
-        check_column_name(&cell.name)?;
+        check_column_name(cell.name)?;
         if info.primary_key.iter().any(|c| c.name == cell.name) {
             return Err(ApiError::invalid(format!(
                 "Duplicated attribute column name with primary key column: {}.",
@@ -134,7 +159,7 @@ pub fn check_row(info: &TableInfo, row: &Row, usage: RowUse, now_ms: i64) -> Res
                 cell.name
             )));
         }
-        if let Some(Value::Double(d)) = &cell.value {
+        if let Some(ValueRef::Double(d)) = &cell.value {
             if d.is_nan() {
                 return Err(ApiError::invalid("NaN can't be set to double value."));
             }
@@ -187,11 +212,16 @@ pub fn too_many_columns(count: usize) -> ApiError {
 /// to OTSParameterInvalid with the codec's explanation. Cells are counted
 /// before they are kept: a row over the column limit costs its bytes only.
 pub fn decode_row(bytes: &[u8], what: &str) -> Result<Row, ApiError> {
+    view_row(bytes, what).map(|v| v.to_row())
+}
+
+/// [`decode_row`] as a view of `bytes`, validated the same way.
+pub fn view_row<'a>(bytes: &'a [u8], what: &str) -> Result<RowView<'a>, ApiError> {
     let limits = plainbuffer::RowLimits {
         max_primary_key_columns: MAX_REQUEST_PK_COLUMNS,
         max_cells: MAX_COLUMNS_PER_WRITE,
     };
-    plainbuffer::decode_single_row_limited(bytes, limits).map_err(|e| match e {
+    plainbuffer::view_single_row(bytes, limits).map_err(|e| match e {
         plainbuffer::DecodeError::TooManyCells { count, .. } => too_many_columns(count),
         plainbuffer::DecodeError::TooManyPrimaryKeyColumns { count, .. } => {
             ApiError::invalid_pk(format!(
