@@ -2,9 +2,9 @@
 //! fsync on commit) with one writer thread that group-commits.
 //!
 //! Writes are closures run inside a shared write transaction: the writer
-//! thread takes every job waiting in its queue (up to [`MAX_GROUP`]), runs
-//! them in order in one transaction, commits once (one fsync), then
-//! answers each job. A job is acknowledged only after the commit returns,
+//! thread runs the first job waiting in its queue, then every job queued
+//! meanwhile (up to [`MAX_GROUP`]) in order in the same transaction,
+//! commits once (one fsync), then answers each job. A job is acknowledged only after the commit returns,
 //! so anything acknowledged survives `kill -9`. Contract for jobs: return
 //! `Err` only before writing anything (validate first, then write).
 //!
@@ -111,11 +111,21 @@ impl Store {
                 let _ = tx.send(commit.and(result));
             })
         });
-        let jobs = self.jobs.clone();
-        tokio::task::spawn_blocking(move || jobs.send(job))
-            .await
-            .map_err(|e| ApiError::internal(format!("writer queue: {e}")))?
-            .map_err(|_| ApiError::internal("storage writer stopped"))?;
+        // Queued at once unless the queue is full; then waited for off the
+        // async workers.
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
+                return Err(ApiError::internal("storage writer stopped"))
+            }
+            Err(crossbeam_channel::TrySendError::Full(job)) => {
+                let jobs = self.jobs.clone();
+                tokio::task::spawn_blocking(move || jobs.send(job))
+                    .await
+                    .map_err(|e| ApiError::internal(format!("writer queue: {e}")))?
+                    .map_err(|_| ApiError::internal("storage writer stopped"))?;
+            }
+        }
         rx.await
             .map_err(|_| ApiError::internal("storage writer dropped a job"))?
     }
@@ -138,13 +148,6 @@ impl Store {
 
 fn writer_loop(db: &Database, rx: crossbeam_channel::Receiver<Job>, durability: Durability) {
     while let Ok(first) = rx.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
         let txn = match db.begin_write() {
             Ok(mut t) => {
                 if matches!(durability, Durability::None) {
@@ -156,22 +159,27 @@ fn writer_loop(db: &Database, rx: crossbeam_channel::Receiver<Job>, durability: 
             Err(e) => {
                 let err = ApiError::from(e);
                 tracing::error!(error = %err, "cannot begin write transaction");
-                for job in group {
-                    // Run nothing; answer every job with the error.
-                    drop(job);
-                }
+                // Run nothing; dropping a job answers it with an error.
+                drop(first);
+                while rx.try_recv().is_ok() {}
                 continue;
             }
         };
-        // A job that panics must not take the writer thread (and every later
-        // write) with it: its group is rolled back and answered with an
-        // error, and the writer carries on.
-        let mut completions: Vec<Completion> = Vec::with_capacity(group.len());
+        // Jobs that arrive while earlier ones run join the group, so the
+        // group grows with the load instead of being what happened to be
+        // queued at the start. A job that panics must not take the writer
+        // thread (and every later write) with it: its group is rolled back
+        // and answered with an error, and the writer carries on.
+        let mut completions: Vec<Completion> = Vec::new();
         let mut panicked = false;
-        for job in group {
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&txn))) {
                 Ok(done) => completions.push(done),
                 Err(_) => panicked = true,
+            }
+            if !panicked && completions.len() < MAX_GROUP {
+                next = rx.try_recv().ok();
             }
         }
         let committed = if panicked {
@@ -183,8 +191,9 @@ fn writer_loop(db: &Database, rx: crossbeam_channel::Receiver<Job>, durability: 
         } else {
             txn.commit().map_err(ApiError::from)
         };
-        if let Err(e) = &committed {
-            tracing::error!(error = %e, "commit failed");
+        match &committed {
+            Ok(()) => tracing::debug!(jobs = completions.len(), "group committed"),
+            Err(e) => tracing::error!(error = %e, "commit failed"),
         }
         for done in completions {
             done(committed.clone());
