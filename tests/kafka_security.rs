@@ -280,7 +280,8 @@ async fn every_command_refused(
             .unwrap_or_else(|| panic!("{what} printed no error line:\n{}", out.text));
         assert!(
             error.contains(&format!("kafka.client.\"{setting}\"")),
-            "{what}: the error does not name {setting}: {error}"
+            "{what}: the error does not name {setting}: {error}\n{}",
+            out.text
         );
         no_password(&what, &out.text);
     }

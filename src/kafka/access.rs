@@ -27,6 +27,8 @@ use crate::config::Config;
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// One metadata attempt; errors are looked at between attempts.
 const ATTEMPT: Duration = Duration::from_millis(500);
+/// How long the queued events are served after each attempt.
+const SERVE: Duration = Duration::from_millis(100);
 
 /// Why Kafka cannot be used with this configuration.
 #[derive(Debug, thiserror::Error)]
@@ -113,8 +115,9 @@ pub fn check_within(config: &Config, timeout: Duration) -> Result<(), AccessErro
     let deadline = Instant::now() + timeout;
     loop {
         let attempt = producer.client().fetch_metadata(None, ATTEMPT);
-        // Serve the error events queued meanwhile.
-        producer.poll(Duration::ZERO);
+        // Serve the events queued meanwhile, all of them: librdkafka's log
+        // lines share the queue with the errors (one poll serves one).
+        producer.poll(SERVE);
         let watch = producer.context();
         if let Some((code, detail)) = watch.fatal.lock().expect("not poisoned").take() {
             return Err(match code {
