@@ -117,20 +117,17 @@ pub fn put_versions<'v, 'a>(
 
 /// The stored form of a PutRow: the row replaced by `new`.
 pub fn apply_put(info: &TableInfo, new: &Row, now_ms: i64) -> Row {
-    let mut cells: Vec<Cell> = new
-        .cells
-        .iter()
-        .map(|c| Cell {
-            timestamp_ms: Some(c.timestamp_ms.unwrap_or(now_ms)),
-            ..c.clone()
-        })
-        .collect();
-    normalize(info, &mut cells, now_ms);
-    Row {
-        primary_key: new.primary_key.clone(),
-        cells,
-        delete_marker: false,
+    into_put(info, new.clone(), now_ms)
+}
+
+/// [`apply_put`] of a row the caller no longer needs.
+pub fn into_put(info: &TableInfo, mut row: Row, now_ms: i64) -> Row {
+    for c in &mut row.cells {
+        c.timestamp_ms = Some(c.timestamp_ms.unwrap_or(now_ms));
     }
+    normalize(info, &mut row.cells, now_ms);
+    row.delete_marker = false;
+    row
 }
 
 /// The stored form after an UpdateRow; `None` when no cell is left.

@@ -20,7 +20,7 @@ use super::validate::{
 };
 use crate::tablestore::client::series_key_proto;
 use crate::tablestore::flatrows::{self, SeriesKey, TimeseriesRow};
-use crate::tablestore::plainbuffer::{self, PkValue, RowEncoder};
+use crate::tablestore::plainbuffer::{self, PkRef, PkValue, RowEncoder};
 use crate::tablestore::proto::*;
 use crate::tablestore::timeseries_layout as layout;
 
@@ -29,6 +29,11 @@ const MAX_META_PAGE: usize = 1000;
 
 /// Checks one point against the TimeSeries limits (`PROTOCOL.md` §6).
 pub fn check_point(row: &TimeseriesRow) -> Result<(), String> {
+    check_point_with(row, &row.key.tags_string())
+}
+
+/// [`check_point`] given the key's [`SeriesKey::tags_string`].
+fn check_point_with(row: &TimeseriesRow, tags: &str) -> Result<(), String> {
     let m = &row.key.measurement;
     if m.is_empty() || m.len() > 128 {
         return Err(format!(
@@ -64,7 +69,7 @@ pub fn check_point(row: &TimeseriesRow) -> Result<(), String> {
             ));
         }
     }
-    if row.key.tags_string().len() > 512 {
+    if tags.len() > 512 {
         return Err("tags are longer than 512 bytes in their [\"k=v\",...] form".into());
     }
     if row.time_us < 0 {
@@ -100,12 +105,17 @@ pub fn check_point(row: &TimeseriesRow) -> Result<(), String> {
 }
 
 fn meta_key(table_id: u64, key: &SeriesKey) -> Vec<u8> {
-    keycodec::exact_key(
+    meta_key_with(table_id, key, &key.tags_string())
+}
+
+/// [`meta_key`] given the key's [`SeriesKey::tags_string`].
+fn meta_key_with(table_id: u64, key: &SeriesKey, tags: &str) -> Vec<u8> {
+    keycodec::exact_key_of(
         table_id,
-        &[
-            (String::new(), PkValue::String(key.measurement.clone())),
-            (String::new(), PkValue::String(key.data_source.clone())),
-            (String::new(), PkValue::String(key.tags_string())),
+        [
+            PkRef::String(&key.measurement),
+            PkRef::String(&key.data_source),
+            PkRef::String(tags),
         ],
     )
 }
@@ -162,7 +172,8 @@ pub fn put_timeseries_data(
     let mut rows = txn.open_table(ROWS)?;
     let mut metas = txn.open_table(TS_META)?;
     for (i, point) in points.iter().enumerate() {
-        if let Err(problem) = check_point(point) {
+        let tags = point.key.tags_string();
+        if let Err(problem) = check_point_with(point, &tags) {
             failed.push(FailedRowInfo {
                 row_index: i as i32,
                 error_code: Some("OTSParameterInvalid".into()),
@@ -170,11 +181,11 @@ pub fn put_timeseries_data(
             });
             continue;
         }
-        let stored = cells::apply_put(&info, &layout::row_to_storage(point), now_ms);
+        let mk = (!ignore_meta).then(|| meta_key_with(info.id, &point.key, &tags));
+        let stored = cells::into_put(&info, layout::row_to_storage_of(point, tags), now_ms);
         let key = keycodec::exact_key(info.id, &stored.primary_key);
         rows.insert(key.as_slice(), plainbuffer::encode_row(&stored).as_slice())?;
-        if !ignore_meta {
-            let mk = meta_key(info.id, &point.key);
+        if let Some(mk) = mk {
             if metas.get(mk.as_slice())?.is_none() {
                 metas.insert(
                     mk.as_slice(),

@@ -42,6 +42,11 @@ fn suffix(value: &FieldValue) -> &'static str {
 /// A short stable hash of the series identity, spreading series over
 /// partitions the way the service's `_#h` column does.
 pub fn series_hash(key: &SeriesKey) -> String {
+    series_hash_of(key, &key.tags_string())
+}
+
+/// [`series_hash`] given the key's [`SeriesKey::tags_string`].
+fn series_hash_of(key: &SeriesKey, tags: &str) -> String {
     let mut h: u32 = 0x811c9dc5;
     for b in key
         .measurement
@@ -49,7 +54,7 @@ pub fn series_hash(key: &SeriesKey) -> String {
         .chain([0])
         .chain(key.data_source.bytes())
         .chain([0])
-        .chain(key.tags_string().bytes())
+        .chain(tags.bytes())
     {
         h = (h ^ b as u32).wrapping_mul(0x01000193);
     }
@@ -58,8 +63,13 @@ pub fn series_hash(key: &SeriesKey) -> String {
 
 /// The storage primary key of a point.
 pub fn storage_key(key: &SeriesKey, time_us: i64) -> Vec<(String, PkValue)> {
+    storage_key_of(key, key.tags_string(), time_us)
+}
+
+/// [`storage_key`] given the key's [`SeriesKey::tags_string`].
+fn storage_key_of(key: &SeriesKey, tags: String, time_us: i64) -> Vec<(String, PkValue)> {
     vec![
-        (PK_HASH.into(), PkValue::String(series_hash(key))),
+        (PK_HASH.into(), PkValue::String(series_hash_of(key, &tags))),
         (
             PK_MEASUREMENT.into(),
             PkValue::String(key.measurement.clone()),
@@ -68,13 +78,19 @@ pub fn storage_key(key: &SeriesKey, time_us: i64) -> Vec<(String, PkValue)> {
             PK_DATA_SOURCE.into(),
             PkValue::String(key.data_source.clone()),
         ),
-        (PK_TAGS.into(), PkValue::String(key.tags_string())),
+        (PK_TAGS.into(), PkValue::String(tags)),
         (PK_TIME.into(), PkValue::Integer(time_us)),
     ]
 }
 
 /// The storage row of a point.
 pub fn row_to_storage(row: &TimeseriesRow) -> Row {
+    row_to_storage_of(row, row.key.tags_string())
+}
+
+/// [`row_to_storage`] given the key's [`SeriesKey::tags_string`] (which
+/// the caller has already made for other uses).
+pub fn row_to_storage_of(row: &TimeseriesRow, tags: String) -> Row {
     let cells = row
         .fields
         .iter()
@@ -90,7 +106,7 @@ pub fn row_to_storage(row: &TimeseriesRow) -> Row {
         })
         .collect();
     Row {
-        primary_key: storage_key(&row.key, row.time_us),
+        primary_key: storage_key_of(&row.key, tags, row.time_us),
         cells,
         delete_marker: false,
     }
