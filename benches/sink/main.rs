@@ -10,6 +10,7 @@
 //! Further scenarios (`BENCH` = comma list; default `drain`):
 //! * `drain`: a backlog of `BENCH_MESSAGES` (default 500 000) per workload
 //!   (`wide8` at consumer_concurrency 6 and 1, `light5`, `timeseries`);
+//! * `quick`: only `wide8` at consumer_concurrency 6 (for profiling);
 //! * `cores`: `wide8` with 1 and 2 converter threads;
 //! * `latency`: p50/p99 record-timestamp → acknowledgement at 10 %, 50 %
 //!   and 90 % of the measured maximum rate;
@@ -18,7 +19,8 @@
 //!   normally and with Tablestore answering only "server busy", at
 //!   consumer_concurrency 6 and 12.
 //!
-//! `BENCH_PERF=<file>` records the first run's sink with `perf record`.
+//! `BENCH_WRITER="key = value;..."` adds `[writer]` settings to every
+//! sink run. `BENCH_PERF=<file>` records the first run's sink with `perf record`.
 //!
 //! Run: `cargo bench --bench sink` (needs `scripts/setup.sh`), e.g.
 //! `BENCH=drain,latency,hiding cargo bench --bench sink`.
@@ -67,10 +69,12 @@ fn sink_config(
     format!(
         "[connector]\nname = \"{name}\"\n[kafka]\nbootstrap_servers = \"{bootstrap}\"\ntopic = \"{topic}\"\n\
          consumer_concurrency = {}\nsession_timeout_ms = 2000\n[kafka.client]\n\"broker.address.family\" = \"v4\"\n\
-         {}[writer]\nconverter_threads = {}\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n",
+         {}[writer]\nconverter_threads = {}\n{}\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n",
         setup.concurrency,
         setup.workload.config(name, endpoint),
         setup.converter_threads,
+        // BENCH_WRITER: extra `[writer]` lines, to try a setting.
+        std::env::var("BENCH_WRITER").unwrap_or_default().replace(';', "\n"),
     )
 }
 
@@ -176,7 +180,7 @@ fn main() {
     let mut max_rate = None;
     println!("tablestore-sink benchmark: {n} messages of about 200 bytes per run, 6 partitions, one tansu broker, emulator and sink in their own processes, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
 
-    if wants("drain") || wants("cores") {
+    if wants("drain") || wants("cores") || wants("quick") {
         println!("\n| workload | consumers | converter threads | sink CPU/msg | floor CPU/msg | ratio | rows/s | sink peak RSS | emulator CPU/row |");
         println!("|---|---|---|---|---|---|---|---|---|");
         let mut setups: Vec<Setup> = Vec::new();
@@ -191,6 +195,9 @@ fn main() {
                 ..Setup::new(Workload::Light5)
             });
             setups.push(Setup::new(Workload::Timeseries));
+        }
+        if wants("quick") && !wants("drain") {
+            setups.push(Setup::new(Workload::Wide8));
         }
         if wants("cores") {
             setups.push(Setup {

@@ -37,9 +37,9 @@
 //! columns, about 4 MiB per row.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde_json::Value as Json;
 
 use super::decode::{decode, Decoded};
@@ -176,7 +176,10 @@ impl WideColumnConverter {
             list: Vec::new(),
             clashes: FieldClashes::default(),
         };
-        let mut index: HashMap<Cow<'a, str>, usize> = HashMap::new();
+        // Names taken so far, looked up only for the key's columns: the
+        // value's fields are unique (a JSON object's names are). Built
+        // lazily, so a record without key columns pays for no map.
+        let mut index: Option<FxHashMap<Cow<'a, str>, usize>> = None;
         for (part, decoded, text_column) in [
             (Part::Value, value, self.value_column.as_str()),
             (Part::Key, key, self.key_column.as_str()),
@@ -197,6 +200,18 @@ impl WideColumnConverter {
                     }
                     continue;
                 }
+                if part == Part::Value {
+                    fields.list.push((Cow::Borrowed(name), field));
+                    continue;
+                }
+                let index = index.get_or_insert_with(|| {
+                    let mut map = FxHashMap::default();
+                    map.reserve(fields.list.len() + 1);
+                    for (i, (n, _)) in fields.list.iter().enumerate() {
+                        map.insert(n.clone(), i);
+                    }
+                    map
+                });
                 let Some(&taken) = index.get(name) else {
                     index.insert(Cow::Borrowed(name), fields.list.len());
                     fields.list.push((Cow::Borrowed(name), field));
