@@ -16,8 +16,9 @@
 //!   and 90 % of the measured maximum rate;
 //! * `hiding`: every Tablestore request 20 ms slower;
 //! * `memory`: peak RSS draining `BENCH_MEMORY_MESSAGES` (default 10 M)
-//!   normally and with Tablestore answering only "server busy", at
-//!   consumer_concurrency 6 and 12.
+//!   normally and with Tablestore gone for 60 s once the sink is writing
+//!   at full speed, at consumer_concurrency 6 and 12 (`BENCH_MEMORY_RUNS`
+//!   picks some of them).
 //!
 //! `BENCH_WRITER="key = value;..."` adds `[writer]` settings to every
 //! sink run. `BENCH_PERF=<file>` records the first run's sink with `perf record`.
@@ -33,6 +34,7 @@ mod workload;
 use std::time::{Duration, Instant};
 
 use common::broker::{free_port, Broker};
+use tablestore_sink::fault_gateway::{FaultGateway, FaultPlan};
 use tablestore_sink::metrics::scrape;
 use workload::Workload;
 
@@ -43,7 +45,8 @@ struct Setup {
     concurrency: u32,
     converter_threads: usize,
     latency_ms: u64,
-    throttle_rate: f64,
+    /// Memory runs: Tablestore goes away once the sink writes at speed.
+    stalled: bool,
 }
 
 impl Setup {
@@ -53,7 +56,7 @@ impl Setup {
             concurrency: 6,
             converter_threads: 2,
             latency_ms: 0,
-            throttle_rate: 0.0,
+            stalled: false,
         }
     }
 }
@@ -96,7 +99,7 @@ fn drain(
     n: u64,
     run: usize,
 ) -> Drained {
-    let (emulator, endpoint) = rig::emulator(dir, setup.latency_ms, setup.throttle_rate);
+    let (emulator, endpoint) = rig::emulator(dir, setup.latency_ms, 0.0);
     let metrics_port = free_port();
     let name = format!("bench{run}");
     let sink = rig::sink(
@@ -267,18 +270,29 @@ fn main() {
         let topic = fresh_topic(&broker, &rt, "memory", 6);
         workload::produce(&bootstrap, &topic, Workload::Wide8, 0, m);
         println!("\n| memory: backlog of {m} | consumers | Tablestore | sink peak RSS | rows written |\n|---|---|---|---|---|");
+        // BENCH_MEMORY_RUNS: a comma list of c6-stalled, c12-stalled,
+        // c6-normal, c12-normal (default all).
+        let runs = std::env::var("BENCH_MEMORY_RUNS")
+            .unwrap_or_else(|_| "c6-stalled,c12-stalled,c6-normal,c12-normal".into());
         for (concurrency, stalled) in [(6, true), (12, true), (6, false), (12, false)] {
+            let key = format!(
+                "c{concurrency}-{}",
+                if stalled { "stalled" } else { "normal" }
+            );
+            if !runs.split(',').any(|r| r == key) {
+                continue;
+            }
             run += 1;
             let setup = Setup {
                 concurrency,
-                throttle_rate: if stalled { 1.0 } else { 0.0 },
+                stalled,
                 ..Setup::new(Workload::Wide8)
             };
-            let (peak, written) = memory(dir.path(), &bootstrap, &topic, &setup, m, run);
+            let (peak, written) = memory(dir.path(), &rt, &bootstrap, &topic, &setup, m, run);
             println!(
                 "| | {concurrency} | {} | {peak:.0} MiB | {written:.0} |",
                 if stalled {
-                    "stalled (100 % OTSServerBusy) for 60 s"
+                    "gone (every connection refused) for 60 s after 100 000 rows"
                 } else {
                     "normal, to the end"
                 }
@@ -289,36 +303,73 @@ fn main() {
 
 /// Peak RSS while draining `m` messages (stalled: for 60 s after the
 /// consumers started fetching).
+/// Peak RSS and rows written while `setup` drains a backlog of `m`: to
+/// the end, or, when `setup.stalled`, with Tablestore gone (every connection to a
+/// fault gateway in front of the emulator refused) for 60 s from the
+/// moment the sink is writing at full speed, the worst case for memory:
+/// the whole budget fills and stays full.
 fn memory(
     dir: &std::path::Path,
+    rt: &tokio::runtime::Runtime,
     bootstrap: &str,
     topic: &str,
     setup: &Setup,
     m: u64,
     run: usize,
 ) -> (f64, f64) {
-    let (_emulator, endpoint) = rig::emulator(dir, 0, setup.throttle_rate);
+    let stall = setup.stalled;
+    let (_emulator, upstream) = rig::emulator(dir, 0, 0.0);
+    let gateway = rt
+        .block_on(FaultGateway::start(
+            &upstream,
+            FaultPlan::none(),
+            run as u64,
+        ))
+        .expect("fault gateway starts");
     let metrics_port = free_port();
     let name = format!("bench{run}");
     let sink = rig::sink(
         dir,
-        &sink_config(setup, &name, bootstrap, topic, &endpoint, metrics_port),
+        &sink_config(
+            setup,
+            &name,
+            bootstrap,
+            topic,
+            &gateway.endpoint(),
+            metrics_port,
+        ),
         metrics_port,
     );
-    let started = Instant::now();
-    let limit = Duration::from_secs(if setup.throttle_rate > 0.0 { 60 } else { 1800 });
-    let mut written = 0.0;
-    while started.elapsed() < limit {
-        written = rig::counter(
+    let written_now = || {
+        rig::counter(
             &rig::scrape(metrics_port),
             "tablestore_sink_rows_written_total",
-        );
-        if written >= m as f64 {
-            break;
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    let mut written = 0.0;
+    let mut stalled_until: Option<Instant> = None;
+    while Instant::now() < deadline {
+        written = written_now();
+        match stalled_until {
+            Some(until) if Instant::now() >= until => break,
+            Some(_) => {}
+            None if stall && written >= 100_000.0 => {
+                gateway.set_plan(FaultPlan {
+                    outage: true,
+                    ..FaultPlan::none()
+                });
+                stalled_until = Some(Instant::now() + Duration::from_secs(60));
+            }
+            None if written >= m as f64 => break,
+            None => {}
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    (sink.peak_rss_mib(), written)
+    let peak = sink.peak_rss_mib();
+    drop(sink);
+    rt.block_on(async move { drop(gateway) });
+    (peak, written)
 }
 
 /// p50/p99 of the sink's end-to-end latency at fractions of `max` msg/s.

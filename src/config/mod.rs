@@ -72,7 +72,8 @@ pub struct WriterConfig {
     /// How long a partial batch may wait for more rows.
     #[serde(default = "default_linger_ms")]
     pub linger_ms: u64,
-    /// Requests in flight at once.
+    /// The most requests in flight at once; the writer adapts below it
+    /// (see `sink::writer::concurrency`).
     #[serde(default = "default_max_in_flight_requests")]
     pub max_in_flight_requests: usize,
     /// Message bytes between poll and acknowledgement, across all
@@ -103,10 +104,10 @@ pub fn default_linger_ms() -> u64 {
     5
 }
 pub fn default_max_in_flight_requests() -> usize {
-    8
+    32
 }
 pub fn default_max_in_flight_bytes() -> usize {
-    64 * 1024 * 1024
+    32 * 1024 * 1024
 }
 pub fn default_retry_initial_ms() -> u64 {
     50

@@ -60,6 +60,7 @@ pub fn started(config: &Config) {
     metrics::counter!(names::BYTES_WRITTEN, "table" => table).absolute(0);
     metrics::gauge!(names::IN_FLIGHT_BYTES_LIMIT).set(config.writer.max_in_flight_bytes as f64);
     writer_queue(0, 0);
+    metrics::gauge!(names::WRITER_CONCURRENCY_LIMIT).set(1.0);
 }
 
 /// Exports a converter's clash totals as

@@ -29,6 +29,7 @@ pub const PROCESS_RSS: &str = "tablestore_sink_process_resident_memory_bytes";
 pub const COMMIT_FAILURES: &str = "tablestore_sink_commit_failures_total";
 pub const WRITER_QUEUED_ROWS: &str = "tablestore_sink_writer_queued_rows";
 pub const WRITER_REQUESTS_IN_FLIGHT: &str = "tablestore_sink_writer_requests_in_flight";
+pub const WRITER_CONCURRENCY_LIMIT: &str = "tablestore_sink_writer_concurrency_limit";
 pub const IN_FLIGHT_BYTES_LIMIT: &str = "tablestore_sink_in_flight_bytes_limit";
 pub const TABLESTORE_ERRORS: &str = "tablestore_sink_tablestore_errors_total";
 
@@ -60,6 +61,7 @@ pub const ALL: &[&str] = &[
     COMMIT_FAILURES,
     WRITER_QUEUED_ROWS,
     WRITER_REQUESTS_IN_FLIGHT,
+    WRITER_CONCURRENCY_LIMIT,
     IN_FLIGHT_BYTES_LIMIT,
     TABLESTORE_ERRORS,
 ];
@@ -173,7 +175,12 @@ pub fn describe_all() {
     describe_gauge!(
         WRITER_REQUESTS_IN_FLIGHT,
         Unit::Count,
-        "Tablestore write requests in flight (at most writer.max_in_flight_requests)."
+        "Tablestore write requests in flight (at most the adaptive limit)."
+    );
+    describe_gauge!(
+        WRITER_CONCURRENCY_LIMIT,
+        Unit::Count,
+        "The adaptive limit on write requests in flight (1 to writer.max_in_flight_requests): grows while Tablestore keeps up, halves when it throttles or fails, eases off when round trips grow."
     );
     describe_gauge!(
         IN_FLIGHT_BYTES_LIMIT,

@@ -167,7 +167,10 @@ async fn run_pipeline<P: Payload>(
         budget,
         dead_letters,
         status,
-        prefetch::Prefetch::sized(config.writer.max_in_flight_bytes, started.source_partitions),
+        prefetch::Prefetch::for_budget(
+            config.writer.max_in_flight_bytes,
+            started.source_partitions,
+        ),
     )
     .start();
     supervisor

@@ -4,7 +4,10 @@
 //! * Batches hold at most `max_batch_rows` rows and `max_batch_bytes`
 //!   bytes ([`queue`]). A full batch goes out at once; a partial one goes
 //!   out at once when nothing is in flight, else after `linger_ms`.
-//! * Up to `max_in_flight_requests` requests run concurrently.
+//! * Requests run concurrently up to an adaptive limit between 1 and
+//!   `max_in_flight_requests` ([`concurrency`]): it grows while the
+//!   service keeps up, halves when it pushes back (throttling, passing
+//!   faults) and eases off when round trips grow.
 //! * Per-key order: a write whose order key is in flight or waiting for a
 //!   retry stays queued behind it ([`queue::WriteQueue`]).
 //! * What a response means is decided by [`settle`] from the error's
@@ -21,6 +24,7 @@
 //! * Budget: each write carries its permit; bytes come back when the write
 //!   is dropped here (written or cancelled) or by the partition (rejected).
 
+pub mod concurrency;
 pub mod queue;
 pub mod settle;
 #[cfg(test)]
@@ -31,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
+use self::concurrency::{AdaptiveConcurrency, Answer};
 use self::queue::{BatchLimits, QueueItem, WriteQueue};
 use self::settle::{retry_delay, settle};
 use super::budget::{Budget, BudgetPermit};
@@ -87,6 +92,8 @@ pub struct Writer<P: Payload> {
     /// cancel of an assignment with none costs nothing.
     held: HashMap<Assignment, usize>,
     in_flight: HashMap<u64, InFlight<P>>,
+    /// How many requests may be in flight now.
+    concurrency: AdaptiveConcurrency,
     /// Writes waiting for their retry timer; their keys stay reserved.
     parked: HashMap<u64, Vec<Queued<P>>>,
     next_id: u64,
@@ -101,6 +108,7 @@ impl<P: Payload> Writer<P> {
         limits: WriterConfig,
         budget: Budget,
     ) -> Self {
+        let concurrency = AdaptiveConcurrency::new(limits.max_in_flight_requests, Instant::now());
         Writer {
             client,
             table,
@@ -111,6 +119,7 @@ impl<P: Payload> Writer<P> {
             replies: HashMap::new(),
             held: HashMap::new(),
             in_flight: HashMap::new(),
+            concurrency,
             parked: HashMap::new(),
             next_id: 0,
             linger_armed: false,
@@ -133,7 +142,7 @@ impl<P: Payload> Writer<P> {
     /// Sends batches while there is capacity. Partial batches only go out
     /// when `partial` (linger expired) or nothing is in flight.
     fn pump(&mut self, ctx: &mut Context<Self>, partial: bool) {
-        while self.in_flight.len() < self.limits.max_in_flight_requests && !self.queue.is_empty() {
+        while self.in_flight.len() < self.concurrency.limit() && !self.queue.is_empty() {
             if !partial
                 && !self.in_flight.is_empty()
                 && !self.queue.full_batch_waiting(self.batch_limits())
@@ -181,6 +190,7 @@ impl<P: Payload> Writer<P> {
                 started: Instant::now(),
             },
         );
+        self.concurrency.on_send(self.in_flight.len());
         crate::metrics::events::writer_queue(self.queue.len(), self.in_flight.len());
     }
 
@@ -193,8 +203,8 @@ impl<P: Payload> Writer<P> {
         let Some(flight) = self.in_flight.remove(&id) else {
             return; // cancelled meanwhile
         };
-        metrics::histogram!(names::REQUEST_DURATION, "api" => P::API)
-            .record(flight.started.elapsed().as_secs_f64());
+        let rtt = flight.started.elapsed();
+        metrics::histogram!(names::REQUEST_DURATION, "api" => P::API).record(rtt.as_secs_f64());
         for q in &flight.batch {
             self.queue.release(q);
         }
@@ -205,6 +215,12 @@ impl<P: Payload> Writer<P> {
             request_error.as_ref().map_or(Ok(()), Err),
         );
         let settled = settle(flight.batch, result);
+        let answer = match settled.retry_because {
+            Some((Disposition::DataRejected, _)) | None => Answer::Served,
+            Some(_) => Answer::PushedBack,
+        };
+        self.concurrency.on_answer(answer, rtt, Instant::now());
+        metrics::gauge!(names::WRITER_CONCURRENCY_LIMIT).set(self.concurrency.limit() as f64);
         let outcome = match (&request_error, settled.written.len()) {
             (None, n) if n == rows => "ok",
             (None, _) => "partial",
