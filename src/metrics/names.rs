@@ -180,7 +180,7 @@ pub fn describe_all() {
     describe_gauge!(
         WRITER_CONCURRENCY_LIMIT,
         Unit::Count,
-        "The adaptive limit on write requests in flight (1 to writer.max_in_flight_requests): grows while Tablestore keeps up, halves when it throttles or fails, eases off when round trips grow."
+        "The adaptive limit on write requests in flight (1 to writer.max_in_flight_requests): grows while Tablestore keeps up, halves when it throttles or fails."
     );
     describe_gauge!(
         IN_FLIGHT_BYTES_LIMIT,

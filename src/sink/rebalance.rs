@@ -270,8 +270,10 @@ pub fn consumer_config(
         // local queue is busy (measured in kafka-broker-probe.md §10).
         .set("fetch.queue.backoff.ms", "10")
         // Bounds how long a fetch waits for data (librdkafka: 500 ms), and
-        // with it the end-to-end latency at low rates.
-        .set("fetch.wait.max.ms", "100");
+        // with it the end-to-end latency at low rates (at 100 ms the p99
+        // at 10 % of the maximum rate was 98 ms; `cargo bench --bench
+        // sink`, BENCH=latency). An idle consumer asks 50 times a second.
+        .set("fetch.wait.max.ms", "20");
     for (k, v) in prefetch.properties() {
         c.set(k, v);
     }

@@ -7,7 +7,7 @@
 //! * Requests run concurrently up to an adaptive limit between 1 and
 //!   `max_in_flight_requests` ([`concurrency`]): it grows while the
 //!   service keeps up, halves when it pushes back (throttling, passing
-//!   faults) and eases off when round trips grow.
+//!   faults).
 //! * Per-key order: a write whose order key is in flight or waiting for a
 //!   retry stays queued behind it ([`queue::WriteQueue`]).
 //! * What a response means is decided by [`settle`] from the error's
