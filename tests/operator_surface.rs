@@ -115,6 +115,12 @@ async fn healthz_readyz_and_series_at_zero() {
         sample(&text, names::IN_FLIGHT_BYTES_LIMIT, &[]),
         Some(33_554_432.0)
     );
+    assert_eq!(
+        sample(&text, names::WRITER_CONCURRENCY_LIMIT, &[]),
+        Some(1.0),
+        "an idle writer starts at one request in flight:
+{text}"
+    );
     assert!(
         sample(&text, names::PROCESS_RSS, &[]).is_some_and(|b| b > 1e6),
         "{text}"

@@ -28,6 +28,7 @@ pub const GAUGES: &[&str] = &[
     names::PROCESS_RSS,
     names::WRITER_QUEUED_ROWS,
     names::WRITER_REQUESTS_IN_FLIGHT,
+    names::WRITER_CONCURRENCY_LIMIT,
     names::IN_FLIGHT_BYTES_LIMIT,
 ];
 
