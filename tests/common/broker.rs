@@ -192,42 +192,7 @@ impl Broker {
     /// Reads `expected` messages of `topic` from the start (or fails after
     /// `timeout`), with a throwaway consumer that commits nothing.
     pub fn read_all(&self, topic: &str, expected: usize, timeout: Duration) -> Vec<OwnedMessage> {
-        let consumer: BaseConsumer = self
-            .client_config()
-            .set("group.id", super::unique("reader"))
-            .set("enable.auto.commit", "false")
-            .create()
-            .unwrap();
-        let deadline = Instant::now() + timeout;
-        // The topic may not exist yet: the sink creates it at startup.
-        let partitions: Vec<i32> = loop {
-            let md = consumer
-                .fetch_metadata(Some(topic), Duration::from_secs(10))
-                .unwrap();
-            let ids: Vec<i32> = md
-                .topics()
-                .iter()
-                .filter(|t| t.error().is_none())
-                .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-                .collect();
-            if !ids.is_empty() || Instant::now() >= deadline {
-                break ids;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        };
-        let mut tpl = TopicPartitionList::new();
-        for p in partitions {
-            tpl.add_partition_offset(topic, p, Offset::Beginning)
-                .unwrap();
-        }
-        consumer.assign(&tpl).unwrap();
-        let mut out = Vec::new();
-        while out.len() < expected && Instant::now() < deadline {
-            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-                out.push(m.detach());
-            }
-        }
-        out
+        read_all_with(self.client_config(), topic, expected, timeout)
     }
 
     /// Like [`committed`](Self::committed), but a failed lookup (e.g. a
@@ -310,4 +275,50 @@ pub fn header<'a>(m: &'a OwnedMessage, key: &str) -> Option<&'a str> {
         .find(|h| h.key == key)
         .and_then(|h| h.value)
         .map(|v| std::str::from_utf8(v).unwrap())
+}
+
+/// Reads `expected` messages of `topic` from the start (or fails after
+/// `timeout`) with a throwaway consumer of `config` that commits nothing;
+/// the topic may not exist yet.
+pub fn read_all_with(
+    mut config: ClientConfig,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+) -> Vec<OwnedMessage> {
+    let consumer: BaseConsumer = config
+        .set("group.id", super::unique("reader"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let deadline = Instant::now() + timeout;
+    // The topic may not exist yet: the sink creates it at startup.
+    let partitions: Vec<i32> = loop {
+        let md = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .unwrap();
+        let ids: Vec<i32> = md
+            .topics()
+            .iter()
+            .filter(|t| t.error().is_none())
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if !ids.is_empty() || Instant::now() >= deadline {
+            break ids;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut tpl = TopicPartitionList::new();
+    for p in partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    while out.len() < expected && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            out.push(m.detach());
+        }
+    }
+    out
 }

@@ -19,9 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::OwnedMessage;
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Message};
 
 use super::broker::free_port;
 
@@ -269,31 +268,7 @@ impl SecureBroker {
     /// Every record of `topic` (partitions read from the start until
     /// `timeout` passes without `expected` records).
     pub fn read_all(&self, topic: &str, expected: usize, timeout: Duration) -> Vec<OwnedMessage> {
-        let consumer: BaseConsumer = self
-            .client_config()
-            .set("group.id", super::unique("reader"))
-            .set("enable.auto.commit", "false")
-            .create()
-            .unwrap();
-        let md = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .unwrap();
-        let mut tpl = TopicPartitionList::new();
-        for t in md.topics().iter().filter(|t| t.error().is_none()) {
-            for p in t.partitions() {
-                tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
-                    .unwrap();
-            }
-        }
-        consumer.assign(&tpl).unwrap();
-        let deadline = Instant::now() + timeout;
-        let mut out = Vec::new();
-        while out.len() < expected && Instant::now() < deadline {
-            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-                out.push(m.detach());
-            }
-        }
-        out
+        super::broker::read_all_with(self.client_config(), topic, expected, timeout)
     }
 
     /// Payload text of a record.
