@@ -39,15 +39,10 @@ const IN_FLIGHT: usize = 8;
 
 /// User + system CPU seconds of a process (Linux /proc).
 fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    (ticks(11).unwrap_or(0.0) + ticks(12).unwrap_or(0.0)) / 100.0
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| tablestore_sink::metrics::process::cpu_seconds(&s))
+        .unwrap_or(0.0)
 }
 
 /// The emulator binary in its own process, so its CPU is its own.

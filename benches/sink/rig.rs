@@ -63,21 +63,10 @@ impl Drop for Proc {
 }
 
 pub fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime, in clock ticks (100 per second on Linux).
-    (field(11) + field(12)) / 100.0
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| tablestore_sink::metrics::process::cpu_seconds(&s))
+        .unwrap_or(0.0)
 }
 
 fn status_kib(pid: u32, key: &str) -> f64 {
