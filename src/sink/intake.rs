@@ -17,8 +17,20 @@ use super::rebalance::PartitionQueue;
 
 /// Messages handed to the converter at once (at most).
 pub const MAX_CHUNK: usize = 500;
-/// Budget bytes counted per message on top of key and value.
-pub const MESSAGE_OVERHEAD_BYTES: usize = 128;
+/// A message's key and value are held twice while it is in flight: the
+/// detached copy (kept for the error topic until the write is
+/// acknowledged) and its encoded row, about as large.
+const COPIES_IN_FLIGHT: usize = 2;
+/// What one message in flight holds besides its key and value: the write
+/// entry it travels in (208 bytes for a Wide Column row, 280 for a
+/// TimeSeries point, the detached message inside it) and the slack of the
+/// queues around it, the chunk slot it was converted from, the topic name
+/// rdkafka copies into every detached message, allocator rounding and its
+/// offset in the ledger. With 128 here (key and value counted once) the
+/// sink's heap grew by 4.2 bytes per budget byte (`cargo bench --bench
+/// sink`, BENCH=quick, budgets of 8 and 32 MiB): the budget bounded a
+/// quarter of what it was meant to.
+pub const MESSAGE_OVERHEAD_BYTES: usize = 640;
 
 pub enum Intake {
     /// The next chunk waits for budget.
@@ -31,9 +43,14 @@ pub enum Intake {
     },
 }
 
-/// Budget bytes of one message.
+/// Key and value bytes of one message, as Kafka counts them.
+pub fn message_bytes(m: &OwnedMessage) -> usize {
+    m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len)
+}
+
+/// Budget bytes of one message: what it holds in memory while in flight.
 pub fn budget_bytes(m: &OwnedMessage) -> usize {
-    m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len) + MESSAGE_OVERHEAD_BYTES
+    COPIES_IN_FLIGHT * message_bytes(m) + MESSAGE_OVERHEAD_BYTES
 }
 
 /// The intake stream of `queue`. Consumer errors are logged and skipped
@@ -92,4 +109,44 @@ pub fn intake(queue: PartitionQueue, budget: Budget, label: String) -> impl Stre
             }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::budget::BudgetPermit;
+    use crate::sink::messages::EncodedWrite;
+    use crate::tablestore::flatrows::TimeseriesRow;
+    use crate::tablestore::RowChange;
+    use rdkafka::Timestamp;
+    use std::mem::size_of;
+
+    #[test]
+    fn the_overhead_covers_the_structs_a_message_lives_in() {
+        let entry =
+            size_of::<EncodedWrite<RowChange>>().max(size_of::<EncodedWrite<TimeseriesRow>>());
+        let chunk_slot = size_of::<(OwnedMessage, BudgetPermit)>();
+        assert!(
+            MESSAGE_OVERHEAD_BYTES >= entry + chunk_slot,
+            "{MESSAGE_OVERHEAD_BYTES} < write entry {entry} + chunk slot {chunk_slot}"
+        );
+    }
+
+    #[test]
+    fn a_message_is_charged_twice_its_bytes_and_its_overhead() {
+        let m = OwnedMessage::new(
+            Some(vec![0; 200]),
+            Some(vec![0; 10]),
+            "t".into(),
+            Timestamp::NotAvailable,
+            0,
+            0,
+            None,
+        );
+        assert_eq!(message_bytes(&m), 210);
+        assert_eq!(budget_bytes(&m), 420 + MESSAGE_OVERHEAD_BYTES);
+        let tombstone =
+            OwnedMessage::new(None, None, "t".into(), Timestamp::NotAvailable, 0, 0, None);
+        assert_eq!(budget_bytes(&tombstone), MESSAGE_OVERHEAD_BYTES);
+    }
 }

@@ -18,7 +18,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::budget::{Budget, BudgetPermit};
 use super::convert_worker::ConvertWorker;
 use super::dead_letter::DeadLetters;
-use super::intake::{intake, Intake, MESSAGE_OVERHEAD_BYTES};
+use super::intake::{intake, message_bytes, Intake};
 use super::lifecycle::{Effect, Event, Failure, PartitionState};
 use super::messages::*;
 use super::offsets::Ledger;
@@ -198,12 +198,11 @@ impl<P: Payload> PartitionConsumer<P> {
     ) {
         self.deps.budget.report();
         let count = messages.len();
-        let bytes: usize = messages.iter().map(|(_, b)| b).sum();
+        let bytes: usize = messages.iter().map(|(m, _)| message_bytes(m)).sum();
         let topic = self.labels[0].1.clone();
         metrics::counter!(names::MESSAGES_CONSUMED, "topic" => topic.clone())
             .increment(count as u64);
-        metrics::counter!(names::BYTES_CONSUMED, "topic" => topic)
-            .increment((bytes - count * MESSAGE_OVERHEAD_BYTES) as u64);
+        metrics::counter!(names::BYTES_CONSUMED, "topic" => topic).increment(bytes as u64);
         self.ledger.polled(messages.iter().map(|(m, _)| m.offset()));
         let items: Vec<(OwnedMessage, BudgetPermit)> = messages
             .into_iter()
