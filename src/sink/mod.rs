@@ -170,6 +170,7 @@ async fn run_pipeline<P: Payload>(
         prefetch::Prefetch::for_budget(
             config.writer.max_in_flight_bytes,
             started.source_partitions,
+            config.kafka.consumer_concurrency as usize,
         ),
     )
     .start();
