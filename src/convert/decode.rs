@@ -11,6 +11,7 @@ use serde_json::{Map, Value as Json};
 
 use super::error::{ConvertError, Part};
 use super::json::{self, ObjectError, ParseError};
+use super::object::Object;
 use crate::config::KeyValueFormat;
 
 /// A decoded key or value.
@@ -21,7 +22,7 @@ pub enum Decoded<'a> {
     /// `string` format: the bytes as UTF-8 text.
     Text(&'a str),
     /// `json` format: the top-level object.
-    Object(Map<String, Json>),
+    Object(Object<'a>),
 }
 
 /// Decodes one part of a Wide Column record.
@@ -51,7 +52,9 @@ pub fn decode(
                     "each top-level field becomes a column; send an object, or set wide_column.value_format = \"string\" to store values as text in column \"value\"",
                 ),
             };
-            object(part, bytes, json_hint, object_hint).map(Decoded::Object)
+            Object::parse(bytes)
+                .map(Decoded::Object)
+                .map_err(|e| object_error(part, e, json_hint, object_hint))
         }
     }
 }
@@ -64,7 +67,17 @@ pub fn object(
     json_hint: &'static str,
     object_hint: &'static str,
 ) -> Result<Map<String, Json>, ConvertError> {
-    json::parse_object(bytes).map_err(|e| match e {
+    json::parse_object(bytes).map_err(|e| object_error(part, e, json_hint, object_hint))
+}
+
+/// Why a part is not a JSON object, with the fixes to suggest.
+fn object_error(
+    part: Part,
+    e: ObjectError,
+    json_hint: &'static str,
+    object_hint: &'static str,
+) -> ConvertError {
+    match e {
         ObjectError::NotAnObject(found) => ConvertError::NotAnObject {
             part,
             found,
@@ -78,7 +91,7 @@ pub fn object(
             detail,
             hint: json_hint,
         },
-    })
+    }
 }
 
 #[cfg(test)]
@@ -117,10 +130,10 @@ mod tests {
 
     #[test]
     fn json_format_needs_an_object() {
-        let Decoded::Object(map) = decode(Part::Value, Some(br#"{"a":1}"#), J).unwrap() else {
+        let Decoded::Object(object) = decode(Part::Value, Some(br#"{"a":1}"#), J).unwrap() else {
             panic!("not an object")
         };
-        assert_eq!(map["a"], 1);
+        assert_eq!(object.get("a").unwrap().to_json(), 1);
         let err = decode(Part::Value, Some(b"[1,2]"), J).unwrap_err();
         assert_eq!(err.reason_code(), "not_an_object");
         let msg = err.to_string();

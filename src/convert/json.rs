@@ -95,18 +95,24 @@ pub enum NumberKind {
 
 /// Classifies `n` by its text.
 pub fn classify(n: &Number) -> NumberKind {
-    if let Some(i) = n.as_i64() {
+    classify_text(n.as_str())
+}
+
+/// Classifies a number from its JSON text, as serde_json's
+/// `arbitrary_precision` `Number` reads it (`as_i64`, `as_u64`, `as_f64`
+/// parse the text).
+pub fn classify_text(text: &str) -> NumberKind {
+    if let Ok(i) = text.parse::<i64>() {
         return NumberKind::Int(i);
     }
-    let text = n.as_str();
     if !text.contains(['.', 'e', 'E']) {
         return NumberKind::WideInt {
-            over_64_bits: n.as_u64().is_none(),
+            over_64_bits: text.parse::<u64>().is_err(),
         };
     }
-    match n.as_f64() {
-        Some(f) => NumberKind::Float(f),
-        None => NumberKind::HugeFloat,
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() => NumberKind::Float(f),
+        _ => NumberKind::HugeFloat,
     }
 }
 

@@ -12,6 +12,7 @@
 //!
 //! * [`decode`]: key / value bytes as UTF-8 text or a JSON object;
 //! * [`json`]: JSON values as cell values (`string` / `auto` conversion);
+//! * [`object`]: a record's JSON object without a `Value` tree when flat;
 //! * [`primary_key`]: the primary key per `primary_key_mode`;
 //! * [`wide_column`]: record → PutRow / UpdateRow / DeleteRow;
 //! * [`timeseries`]: record → TimeSeries point;
@@ -23,6 +24,7 @@ pub mod decode;
 pub mod error;
 pub mod json;
 pub mod limits;
+pub mod object;
 pub mod primary_key;
 pub mod timeseries;
 pub mod timestamp;

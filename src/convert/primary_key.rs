@@ -152,16 +152,17 @@ impl PrimaryKeySpec {
                 let col = &self.columns[0];
                 out.push((col.name.clone(), from_text(part, col, text)?));
             }
-            Decoded::Object(map) => {
+            Decoded::Object(object) => {
                 for col in &self.columns {
-                    let v = map
+                    let v = object
                         .get(&col.name)
                         .ok_or_else(|| ConvertError::MissingPkField {
                             part,
                             field: col.name.clone(),
                             problem: "missing",
-                        })?;
-                    out.push((col.name.clone(), from_json(part, col, v)?));
+                        })?
+                        .to_json();
+                    out.push((col.name.clone(), from_json(part, col, &v)?));
                 }
             }
         }

@@ -40,12 +40,11 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use serde_json::Value as Json;
 
 use super::decode::{decode, Decoded};
 use super::error::{ConvertError, Part, SetupError};
-use super::json;
 use super::limits::{self, MAX_CELL_BYTES, MAX_COLUMNS, MAX_ROW_BYTES};
+use super::object::FieldValue;
 use super::primary_key::PrimaryKeySpec;
 use super::{ClashTally, FieldClashes, Record, RowWrite};
 use crate::config::{
@@ -77,14 +76,14 @@ pub struct WideColumnConverter {
 
 /// The attribute fields of one record, and the clashes met on the way.
 struct Fields<'a> {
-    list: Vec<(Cow<'a, str>, Field<'a>)>,
+    list: Vec<(Cow<'a, str>, Field<'a, 'a>)>,
     clashes: FieldClashes,
 }
 
 /// One field on its way to a cell.
 #[derive(Clone, Copy)]
-enum Field<'a> {
-    Json(&'a Json),
+enum Field<'o, 'a> {
+    Json(FieldValue<'o, 'a>),
     Text(&'a str),
 }
 
@@ -171,7 +170,7 @@ impl WideColumnConverter {
 
     /// The attribute fields: the value's, then the key's (clashes per
     /// `key_clash`), without primary-key columns.
-    fn fields<'a>(&'a self, key: &'a Decoded, value: &'a Decoded) -> Fields<'a> {
+    fn fields<'a>(&'a self, key: &'a Decoded<'a>, value: &'a Decoded<'a>) -> Fields<'a> {
         let mut fields = Fields {
             list: Vec::new(),
             clashes: FieldClashes::default(),
@@ -188,9 +187,9 @@ impl WideColumnConverter {
                 Decoded::Absent => Vec::new(),
                 Decoded::Text(_) if self.primary_key.uses_whole(part) => Vec::new(),
                 Decoded::Text(text) => vec![(text_column, Field::Text(text))],
-                Decoded::Object(map) => map
-                    .iter()
-                    .map(|(name, v)| (name.as_str(), Field::Json(v)))
+                Decoded::Object(object) => object
+                    .fields()
+                    .map(|(name, v)| (name, Field::Json(v)))
                     .collect(),
             };
             for (name, field) in entries {
@@ -239,7 +238,7 @@ impl WideColumnConverter {
     }
 
     /// Cells for the fields under the write and delete modes.
-    fn cells(&self, fields: &[(Cow<str>, Field)]) -> Result<Vec<Cell>, ConvertError> {
+    fn cells(&self, fields: &[(Cow<str>, Field<'_, '_>)]) -> Result<Vec<Cell>, ConvertError> {
         let update = self.write_mode == WriteMode::Update;
         let delete_nulls = update && self.delete_mode.deletes_columns();
         let mut cells = Vec::with_capacity(fields.len());
@@ -248,7 +247,7 @@ impl WideColumnConverter {
             let name: &str = name;
             let value = match *field {
                 Field::Text(text) => Some(Value::String(text.to_owned())),
-                Field::Json(v) => json::to_value(v, self.conversion, self.keep_integers),
+                Field::Json(v) => v.to_value(self.conversion, self.keep_integers),
             };
             let cell = match value {
                 Some(value) => Cell::put(name, value),

@@ -1,0 +1,348 @@
+//! A record's JSON object, read without building a `serde_json::Value`
+//! tree when it can be: the fast path from a record's bytes to cells.
+//!
+//! Most records are flat objects of scalars. For those, [`Object::parse`]
+//! keeps each field name and value borrowed from the record's bytes
+//! (serde_json checks the whole document as it reads it, once) and each
+//! value is turned into a cell straight from its text: no map nodes, no
+//! owned names, no number strings. A value that needs more work falls
+//! back to the tree serde_json builds, so the result is the same in every
+//! case:
+//! * an object with a nested object or array (the cell holds its compact
+//!   JSON text, which needs the tree);
+//! * any document serde_json's own parse would reject, or that is not an
+//!   object: the error is the one that parse reports.
+//!
+//! Field order and duplicate names follow serde_json's `Map` (sorted by
+//! name, the last of equal names wins), so both paths give the same fields
+//! in the same order. Numbers keep the producer's text as
+//! `arbitrary_precision` does, an exponent written `e+N` / `e-N`: numbers
+//! with an exponent are read by serde_json, the others are their text.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Number, Value as Json};
+
+use super::json::{self, NumberKind, ObjectError};
+use crate::config::JsonConversion;
+use crate::tablestore::plainbuffer::Value;
+
+/// A JSON object, one level deep.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object<'a> {
+    /// Every field a scalar: sorted by name, names unique.
+    Flat(Vec<(Cow<'a, str>, Scalar<'a>)>),
+    /// Some field is an object or an array: serde_json's tree.
+    Tree(Map<String, Json>),
+}
+
+/// A scalar field of a flat object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    /// The number's text as serde_json keeps it.
+    Number(Cow<'a, str>),
+    String(Cow<'a, str>),
+}
+
+/// One field's value, from either kind of object.
+#[derive(Clone, Copy, Debug)]
+pub enum FieldValue<'o, 'a> {
+    Scalar(&'o Scalar<'a>),
+    Tree(&'o Json),
+}
+
+impl<'a> Object<'a> {
+    /// Parses `bytes` as a JSON object.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, ObjectError> {
+        if let Some(fields) = flat(bytes) {
+            return Ok(Object::Flat(fields));
+        }
+        json::parse_object(bytes).map(Object::Tree)
+    }
+
+    /// The value of field `name`.
+    pub fn get(&self, name: &str) -> Option<FieldValue<'_, 'a>> {
+        match self {
+            Object::Flat(fields) => fields
+                .binary_search_by(|(n, _)| n.as_ref().cmp(name))
+                .ok()
+                .map(|i| FieldValue::Scalar(&fields[i].1)),
+            Object::Tree(map) => map.get(name).map(FieldValue::Tree),
+        }
+    }
+
+    /// Every field, sorted by name.
+    pub fn fields(&self) -> Box<dyn Iterator<Item = (&str, FieldValue<'_, 'a>)> + '_> {
+        match self {
+            Object::Flat(fields) => Box::new(
+                fields
+                    .iter()
+                    .map(|(n, v)| (n.as_ref(), FieldValue::Scalar(v))),
+            ),
+            Object::Tree(map) => {
+                Box::new(map.iter().map(|(n, v)| (n.as_str(), FieldValue::Tree(v))))
+            }
+        }
+    }
+}
+
+impl FieldValue<'_, '_> {
+    /// The value as a cell value under `conversion` (what
+    /// [`json::to_value`] gives for the same JSON); `None` for null.
+    pub fn to_value(self, conversion: JsonConversion, keep_integers: bool) -> Option<Value> {
+        let scalar = match self {
+            FieldValue::Tree(v) => return json::to_value(v, conversion, keep_integers),
+            FieldValue::Scalar(s) => s,
+        };
+        Some(match (scalar, conversion) {
+            (Scalar::Null, _) => return None,
+            (Scalar::String(s), _) => Value::String(s.as_ref().to_owned()),
+            (Scalar::Bool(b), JsonConversion::Auto) => Value::Boolean(*b),
+            (Scalar::Bool(b), JsonConversion::String) => Value::String(b.to_string()),
+            (Scalar::Number(text), JsonConversion::String) => {
+                Value::String(text.as_ref().to_owned())
+            }
+            (Scalar::Number(text), JsonConversion::Auto) => match json::classify_text(text) {
+                NumberKind::Int(i) if keep_integers => Value::Integer(i),
+                NumberKind::Int(i) => Value::Double(i as f64),
+                NumberKind::Float(f) => Value::Double(f),
+                NumberKind::WideInt { .. } | NumberKind::HugeFloat => {
+                    Value::String(text.as_ref().to_owned())
+                }
+            },
+        })
+    }
+
+    /// The value as serde_json's tree (for primary keys and messages).
+    pub fn to_json(self) -> Json {
+        match self {
+            FieldValue::Tree(v) => v.clone(),
+            FieldValue::Scalar(Scalar::Null) => Json::Null,
+            FieldValue::Scalar(Scalar::Bool(b)) => Json::Bool(*b),
+            FieldValue::Scalar(Scalar::String(s)) => Json::String(s.as_ref().to_owned()),
+            // The text came from serde_json's reading of a number.
+            FieldValue::Scalar(Scalar::Number(text)) => {
+                text.parse::<Number>().map_or(Json::Null, Json::Number)
+            }
+        }
+    }
+}
+
+/// The fields of `bytes` when it is a flat JSON object that serde_json
+/// accepts; `None` for anything else (the tree path decides).
+fn flat(bytes: &[u8]) -> Option<Vec<(Cow<'_, str>, Scalar<'_>)>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let Flat(mut fields) = serde_json::from_str::<Flat>(text).ok()?;
+    // serde_json's Map: sorted by name, the last of equal names wins.
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    fields.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            std::mem::swap(later, kept);
+        }
+        same
+    });
+    Some(fields)
+}
+
+/// A flat object while it is read; fails on any nested value.
+struct Flat<'a>(Vec<(Cow<'a, str>, Scalar<'a>)>);
+
+impl<'de> Deserialize<'de> for Flat<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(FlatVisitor)
+    }
+}
+
+struct FlatVisitor;
+
+impl<'de> Visitor<'de> for FlatVisitor {
+    type Value = Flat<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object of scalars")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Flat<'de>, M::Error> {
+        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some(Name(name)) = map.next_key::<Name>()? {
+            let raw: &'de RawValue = map.next_value()?;
+            let scalar = scalar(raw.get()).ok_or_else(|| de::Error::custom("not a scalar"))?;
+            fields.push((name, scalar));
+        }
+        Ok(Flat(fields))
+    }
+}
+
+/// A field name, borrowed unless it has escapes.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+/// A scalar from its JSON text (already checked as JSON by serde_json);
+/// `None` for an object or array, or a string or number this reading
+/// does not take (the tree path then decides).
+fn scalar(raw: &str) -> Option<Scalar<'_>> {
+    Some(match raw.as_bytes().first()? {
+        b'"' => {
+            let inner = &raw[1..raw.len() - 1];
+            if inner.bytes().any(|b| b == b'\\' || b < 0x20) {
+                Scalar::String(Cow::Owned(serde_json::from_str::<String>(raw).ok()?))
+            } else {
+                Scalar::String(Cow::Borrowed(inner))
+            }
+        }
+        b't' => Scalar::Bool(true),
+        b'f' => Scalar::Bool(false),
+        b'n' => Scalar::Null,
+        b'-' | b'0'..=b'9' if raw.contains(['e', 'E']) => Scalar::Number(Cow::Owned(
+            serde_json::from_str::<Number>(raw)
+                .ok()?
+                .as_str()
+                .to_owned(),
+        )),
+        b'-' | b'0'..=b'9' => Scalar::Number(Cow::Borrowed(raw)),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Both paths agree: the same fields, in the same order, as the same
+    /// cell values under every conversion.
+    fn assert_same_as_tree(bytes: &[u8]) {
+        let fast = Object::parse(bytes);
+        let tree = json::parse_object(bytes);
+        match (&fast, &tree) {
+            (Err(a), Err(b)) => assert_eq!(a, b, "{:?}", String::from_utf8_lossy(bytes)),
+            (Ok(object), Ok(map)) => {
+                let names: Vec<&str> = object.fields().map(|(n, _)| n).collect();
+                let tree_names: Vec<&str> = map.keys().map(String::as_str).collect();
+                assert_eq!(names, tree_names, "{:?}", String::from_utf8_lossy(bytes));
+                for (name, value) in object.fields() {
+                    let v = &map[name];
+                    assert_eq!(&value.to_json(), v, "{name}");
+                    assert_eq!(object.get(name).map(|g| g.to_json()).as_ref(), Some(v));
+                    for conversion in [JsonConversion::Auto, JsonConversion::String] {
+                        for keep in [false, true] {
+                            assert_eq!(
+                                value.to_value(conversion, keep),
+                                json::to_value(v, conversion, keep),
+                                "{name} in {:?}",
+                                String::from_utf8_lossy(bytes)
+                            );
+                        }
+                    }
+                }
+            }
+            _ => panic!(
+                "paths disagree on {:?}: {fast:?} vs {tree:?}",
+                String::from_utf8_lossy(bytes)
+            ),
+        }
+    }
+
+    #[test]
+    fn flat_objects_borrow_their_names_and_values() {
+        let bytes = br#"{"b":"x","a":1.50,"c":true,"d":null}"#;
+        let Ok(Object::Flat(fields)) = Object::parse(bytes) else {
+            panic!("not flat")
+        };
+        let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_ref()).collect();
+        assert_eq!(names, ["a", "b", "c", "d"], "sorted like serde_json's Map");
+        assert!(fields.iter().all(|(n, _)| matches!(n, Cow::Borrowed(_))));
+        assert_eq!(fields[0].1, Scalar::Number(Cow::Borrowed("1.50")));
+        assert!(matches!(fields[1].1, Scalar::String(Cow::Borrowed("x"))));
+        assert_same_as_tree(bytes);
+    }
+
+    #[test]
+    fn nested_values_take_the_tree() {
+        let bytes = br#"{"a":{"z":1,"y":[2]},"b":1}"#;
+        assert!(matches!(Object::parse(bytes), Ok(Object::Tree(_))));
+        assert_same_as_tree(bytes);
+    }
+
+    #[test]
+    fn edge_cases_agree_with_serde_json() {
+        for doc in [
+            r#"{}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":"1","b":1,"a":null}"#,
+            r#"{"k\u0065y":"v\n\"q\"","é":"ü"}"#,
+            r#"{"x":"\ud83d\ude00"}"#,
+            r#"{"x":"\ud800"}"#,
+            "{\"x\":\"tab\there\"}",
+            r#"{"n":1E3,"m":-2.5e-7,"o":1e400,"p":-0,"q":0.0}"#,
+            r#"{"i":9223372036854775807,"j":9223372036854775808,"k":-9223372036854775809,"l":1180591620717411303424}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":1} x"#,
+            r#"[1,2]"#,
+            r#""text""#,
+            r#"42"#,
+            "",
+            "  ",
+            r#"{"a":tru}"#,
+        ] {
+            assert_same_as_tree(doc.as_bytes());
+        }
+        assert_same_as_tree(b"\xff{}");
+        assert_same_as_tree(b"{\"a\":\"\xe9\"}");
+    }
+
+    fn scalar_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            any::<i64>().prop_map(|i| i.to_string()),
+            any::<u64>().prop_map(|i| i.to_string()),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| serde_json::to_string(&f).unwrap()),
+            "-?[0-9]{1,25}(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?",
+            any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+            "\"[a-z\\\\\"]{0,8}\"",
+            Just(r#"{"n":[1,{"m":2}]}"#.to_owned()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_object_reads_the_same_on_both_paths(
+            fields in proptest::collection::vec(("[a-c]{1,2}", scalar_text()), 0..8)
+        ) {
+            let body: Vec<String> = fields
+                .iter()
+                .map(|(n, v)| format!("{}:{v}", serde_json::to_string(n).unwrap()))
+                .collect();
+            assert_same_as_tree(format!("{{{}}}", body.join(",")).as_bytes());
+        }
+    }
+}
