@@ -92,6 +92,10 @@ pub struct WriterConfig {
     /// Threads converting messages to rows.
     #[serde(default = "default_converter_threads")]
     pub converter_threads: usize,
+    /// Threads running Tablestore requests (encoding, MD5, signing,
+    /// sockets), beside the actix thread (see `sink::writer::requests`).
+    #[serde(default = "default_client_threads")]
+    pub client_threads: usize,
 }
 
 pub fn default_max_batch_rows() -> usize {
@@ -121,6 +125,9 @@ pub fn default_request_timeout_ms() -> u64 {
 pub fn default_converter_threads() -> usize {
     2
 }
+pub fn default_client_threads() -> usize {
+    2
+}
 
 impl Default for WriterConfig {
     fn default() -> Self {
@@ -134,6 +141,7 @@ impl Default for WriterConfig {
             retry_max_ms: default_retry_max_ms(),
             request_timeout_ms: default_request_timeout_ms(),
             converter_threads: default_converter_threads(),
+            client_threads: default_client_threads(),
         }
     }
 }

@@ -483,7 +483,8 @@ pub fn validate_writer(c: &Config) -> Result<(), ConfigError> {
             "allowed values are 100 (milliseconds) or more",
         ));
     }
-    in_range("writer.converter_threads", w.converter_threads, 1, 64, "")
+    in_range("writer.converter_threads", w.converter_threads, 1, 64, "")?;
+    in_range("writer.client_threads", w.client_threads, 1, 64, "")
 }
 
 /// `[metrics]`: any address, but not the embedded emulator's.

@@ -158,6 +158,8 @@ async fn run_pipeline<P: Payload>(
         config.kafka.topic.clone(),
         config.writer.clone(),
         budget.clone(),
+        writer::requests::RequestRuntime::new(config.writer.client_threads)
+            .context("starting the Tablestore request threads")?,
     )
     .start();
     let supervisor = supervisor::Supervisor::<P>::new(

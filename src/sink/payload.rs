@@ -22,7 +22,7 @@ use crate::tablestore::{Client, Error, RowChange, RowResult};
 
 /// A request on its way: owns everything it needs (no borrow of the
 /// queued writes, which stay with the writer so they can be cancelled).
-pub type Request = Pin<Box<dyn Future<Output = Result<Vec<RowResult>, Error>> + 'static>>;
+pub type Request = Pin<Box<dyn Future<Output = Result<Vec<RowResult>, Error>> + Send + 'static>>;
 
 /// One converted message, ready for the writer.
 pub struct Encoded<P> {

@@ -337,6 +337,7 @@ retry_initial_ms = 10
 retry_max_ms = 10
 request_timeout_ms = 100
 converter_threads = 64
+client_threads = 64
 
 [metrics]
 listen = "0.0.0.0:9464"
@@ -948,6 +949,8 @@ fn writer_ranges() {
         ("request_timeout_ms = 99", "writer.request_timeout_ms", "99"),
         ("converter_threads = 0", "writer.converter_threads", "0"),
         ("converter_threads = 65", "writer.converter_threads", "65"),
+        ("client_threads = 0", "writer.client_threads", "0"),
+        ("client_threads = 65", "writer.client_threads", "65"),
     ] {
         assert_eq!(key_value(&[("writer", line)]), kv(key, value), "{line}");
     }

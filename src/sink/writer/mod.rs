@@ -26,6 +26,7 @@
 
 pub mod concurrency;
 pub mod queue;
+pub mod requests;
 pub mod settle;
 #[cfg(test)]
 mod tests;
@@ -37,6 +38,7 @@ use actix::prelude::*;
 
 use self::concurrency::{AdaptiveConcurrency, Answer};
 use self::queue::{BatchLimits, QueueItem, WriteQueue};
+use self::requests::RequestRuntime;
 use self::settle::{retry_delay, settle};
 use super::budget::{Budget, BudgetPermit};
 use super::messages::{Assignment, Cancel, EncodedWrite, RejectedWrite, Write, WriteOutcome};
@@ -79,6 +81,8 @@ struct InFlight<P> {
 
 pub struct Writer<P: Payload> {
     client: Client,
+    /// Where requests run: off the actix thread.
+    requests: RequestRuntime,
     table: String,
     /// Source topic, the label of the end-to-end latency histogram.
     topic: String,
@@ -107,10 +111,12 @@ impl<P: Payload> Writer<P> {
         topic: String,
         limits: WriterConfig,
         budget: Budget,
+        requests: RequestRuntime,
     ) -> Self {
         let concurrency = AdaptiveConcurrency::new(limits.max_in_flight_requests, Instant::now());
         Writer {
             client,
+            requests,
             table,
             topic,
             limits,
@@ -177,6 +183,7 @@ impl<P: Payload> Writer<P> {
             &self.table,
             batch.iter().map(|q| &q.item.payload),
         );
+        let request = self.requests.spawn(request);
         let handle = ctx.spawn(
             request
                 .into_actor(self)

@@ -10,6 +10,7 @@ use actix::prelude::*;
 use bytes::Bytes;
 use rdkafka::message::{OwnedMessage, Timestamp};
 
+use super::requests::RequestRuntime;
 use super::Writer;
 use crate::config::WriterConfig;
 use crate::emulator::{Emulator, EmulatorConfig, Faults};
@@ -125,6 +126,7 @@ async fn a_rejected_single_row_gives_its_key_back() {
         "t".into(),
         limits(),
         Budget::new(1 << 20),
+        RequestRuntime::new(1).unwrap(),
     )
     .start();
     let outcomes = Outcomes::default();
@@ -172,6 +174,7 @@ async fn cancel_takes_back_one_assignment_and_the_others_are_still_written() {
         "t".into(),
         config,
         Budget::new(1 << 20),
+        RequestRuntime::new(1).unwrap(),
     )
     .start();
     let kept = Outcomes::default();
