@@ -2,7 +2,7 @@
 //! and the emulator, each in its own process, prints for every workload,
 //! side by side:
 //! * the sink's CPU per message and the **floor**'s (a bare rdkafka
-//!   consumer with the sink's fetch settings that parses each value with
+//!   consumer with librdkafka's default fetch settings that parses each value with
 //!   `serde_json`), and their ratio;
 //! * rows per second end to end, the sink's peak RSS, and the emulator's
 //!   CPU per row written.

@@ -142,7 +142,8 @@ pub fn produce_at(
     total
 }
 
-/// The floor: a bare rdkafka consumer with the sink's fetch settings
+/// The floor: a bare rdkafka consumer with librdkafka's default fetch
+/// settings (larger fetches than the sink's: the cheapest reading)
 /// reading `n` messages of the topic and parsing each value with
 /// `serde_json` (into a `Value`, as a naive sink would). Returns (msg/s,
 /// CPU µs per message) of this process while it ran.
