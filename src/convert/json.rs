@@ -194,11 +194,16 @@ pub fn detect(v: &Json, keep_integers: bool) -> Option<Value> {
 /// (Integers between 2^53 and 2^63 as DOUBLE round like any DOUBLE: that
 /// is what `auto` without `keep_integers` promises.)
 pub fn number_value(n: &Number, keep_integers: bool) -> Value {
-    match classify(n) {
+    number_text_value(n.as_str(), keep_integers)
+}
+
+/// [`number_value`] of a number given by its text (as serde_json keeps it).
+pub fn number_text_value(text: &str, keep_integers: bool) -> Value {
+    match classify_text(text) {
         NumberKind::Int(i) if keep_integers => Value::Integer(i),
         NumberKind::Int(i) => Value::Double(i as f64),
         NumberKind::Float(f) => Value::Double(f),
-        NumberKind::WideInt { .. } | NumberKind::HugeFloat => Value::String(number_text(n)),
+        NumberKind::WideInt { .. } | NumberKind::HugeFloat => Value::String(text.to_owned()),
     }
 }
 

@@ -26,7 +26,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value as Json};
 
-use super::json::{self, NumberKind, ObjectError};
+use super::json::{self, ObjectError};
 use crate::config::JsonConversion;
 use crate::tablestore::plainbuffer::Value;
 
@@ -77,16 +77,27 @@ impl<'a> Object<'a> {
     }
 
     /// Every field, sorted by name.
-    pub fn fields(&self) -> Box<dyn Iterator<Item = (&str, FieldValue<'_, 'a>)> + '_> {
+    pub fn fields(&self) -> Fields<'_, 'a> {
         match self {
-            Object::Flat(fields) => Box::new(
-                fields
-                    .iter()
-                    .map(|(n, v)| (n.as_ref(), FieldValue::Scalar(v))),
-            ),
-            Object::Tree(map) => {
-                Box::new(map.iter().map(|(n, v)| (n.as_str(), FieldValue::Tree(v))))
-            }
+            Object::Flat(fields) => Fields::Flat(fields.iter()),
+            Object::Tree(map) => Fields::Tree(map.iter()),
+        }
+    }
+}
+
+/// The fields of an [`Object`], without boxing an iterator per record.
+pub enum Fields<'o, 'a> {
+    Flat(std::slice::Iter<'o, (Cow<'a, str>, Scalar<'a>)>),
+    Tree(serde_json::map::Iter<'o>),
+}
+
+impl<'o, 'a> Iterator for Fields<'o, 'a> {
+    type Item = (&'o str, FieldValue<'o, 'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Fields::Flat(it) => it.next().map(|(n, v)| (n.as_ref(), FieldValue::Scalar(v))),
+            Fields::Tree(it) => it.next().map(|(n, v)| (n.as_str(), FieldValue::Tree(v))),
         }
     }
 }
@@ -107,14 +118,9 @@ impl FieldValue<'_, '_> {
             (Scalar::Number(text), JsonConversion::String) => {
                 Value::String(text.as_ref().to_owned())
             }
-            (Scalar::Number(text), JsonConversion::Auto) => match json::classify_text(text) {
-                NumberKind::Int(i) if keep_integers => Value::Integer(i),
-                NumberKind::Int(i) => Value::Double(i as f64),
-                NumberKind::Float(f) => Value::Double(f),
-                NumberKind::WideInt { .. } | NumberKind::HugeFloat => {
-                    Value::String(text.as_ref().to_owned())
-                }
-            },
+            (Scalar::Number(text), JsonConversion::Auto) => {
+                json::number_text_value(text, keep_integers)
+            }
         })
     }
 
