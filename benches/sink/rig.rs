@@ -41,6 +41,12 @@ impl Proc {
         cpu_seconds(self.pid())
     }
 
+    /// CPU seconds so far per role of the process's threads (see
+    /// [`thread_role`]).
+    pub fn cpu_by_role(&self) -> RoleCpu {
+        cpu_by_role(self.pid())
+    }
+
     /// Peak resident set size so far, in MiB (`VmHWM`).
     pub fn peak_rss_mib(&self) -> f64 {
         status_kib(self.pid(), "VmHWM:") / 1024.0
@@ -67,6 +73,65 @@ pub fn cpu_seconds(pid: u32) -> f64 {
         .ok()
         .and_then(|s| tablestore_sink::metrics::process::cpu_seconds(&s))
         .unwrap_or(0.0)
+}
+
+/// CPU seconds per thread role, in a fixed order.
+pub type RoleCpu = Vec<(&'static str, f64)>;
+
+/// What a thread of the sink does, from its id and name: the main thread
+/// runs the actix system (partition actors, batching, acknowledgements);
+/// the sink names its Kafka drivers and request threads; librdkafka names
+/// its own `rdk:…`; the converter threads (actix `SyncArbiter`) are
+/// unnamed, so they keep the process's name, with the metrics server.
+pub fn thread_role(pid: u32, tid: u32, name: &str) -> &'static str {
+    if tid == pid {
+        "actix"
+    } else if name.starts_with("rdk:") {
+        "librdkafka"
+    } else if name.starts_with("kafka-consumer") {
+        "consumer drivers"
+    } else if name.starts_with("tablestore-req") {
+        "requests"
+    } else {
+        "converters"
+    }
+}
+
+/// CPU seconds per [`thread_role`] of the live threads of `pid`, in a
+/// fixed order (a thread that ended is not counted: the sink's threads
+/// live as long as it does).
+pub fn cpu_by_role(pid: u32) -> RoleCpu {
+    let mut roles: RoleCpu = [
+        "actix",
+        "converters",
+        "requests",
+        "consumer drivers",
+        "librdkafka",
+    ]
+    .iter()
+    .map(|r| (*r, 0.0))
+    .collect();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return roles;
+    };
+    for task in tasks.flatten() {
+        let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+            continue;
+        };
+        let path = task.path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let Some(cpu) = std::fs::read_to_string(path.join("stat"))
+            .ok()
+            .and_then(|s| tablestore_sink::metrics::process::cpu_seconds(&s))
+        else {
+            continue;
+        };
+        let role = thread_role(pid, tid, name.trim());
+        if let Some(slot) = roles.iter_mut().find(|(r, _)| *r == role) {
+            slot.1 += cpu;
+        }
+    }
+    roles
 }
 
 fn status_kib(pid: u32, key: &str) -> f64 {
