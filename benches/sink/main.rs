@@ -450,7 +450,7 @@ fn latency(
         println!("\n| latency (record timestamp → acknowledged; interpolated in the histogram buckets), at fractions of {what}: {maximum:.0} msg/s | rate | p50 | p99 |\n|---|---|---|---|");
         for fraction in [0.1, 0.5, 0.9] {
             let rate = maximum * fraction;
-            let before = scrape::buckets(&rig::scrape(metrics_port), histogram, &[]);
+            let before = scrape::buckets(&rig::scrape_required(metrics_port), histogram, &[]);
             let sent = workload::produce_at(&bootstrap, &topic, setup.workload, first, rate, 10.0);
             first += sent;
             // Wait until everything sent is written; a histogram without
@@ -460,7 +460,7 @@ fn latency(
                 std::thread::sleep(Duration::from_millis(50));
             }
             let behind = first as f64 - written();
-            let after = scrape::buckets(&rig::scrape(metrics_port), histogram, &[]);
+            let after = scrape::buckets(&rig::scrape_required(metrics_port), histogram, &[]);
             let d = scrape::delta(&after, &before);
             let ms = |q| {
                 scrape::quantile(&d, q)

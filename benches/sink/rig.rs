@@ -193,6 +193,24 @@ pub fn scrape(metrics_port: u16) -> Vec<scrape::Sample> {
     scrape::parse(&out)
 }
 
+/// The sink's metrics, retried for up to 5 s while a scrape fails or comes
+/// back empty: a figure taken as a difference of two scrapes must not
+/// treat a failed one as zero.
+pub fn scrape_required(metrics_port: u16) -> Vec<scrape::Sample> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let samples = scrape(metrics_port);
+        if !samples.is_empty() {
+            return samples;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sink's metrics on port {metrics_port} could not be scraped for 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 pub fn counter(samples: &[scrape::Sample], name: &str) -> f64 {
     scrape::sum(samples, name, &[])
 }
