@@ -267,8 +267,11 @@ fn main() {
                 1e6 / actix
             ));
         }
-        println!("\n| sink CPU/msg by thread (busy: % of one core) | consumers | converter threads | actix thread | converters | request threads | consumer drivers | librdkafka | one actix thread's ceiling, msg/s |");
-        println!("|---|---|---|---|---|---|---|---|---|");
+        println!(
+            "\n| sink CPU/msg by thread (busy: % of one core) | consumers | converter threads | {} | one actix thread's ceiling, msg/s |",
+            rig::ROLES.join(" | ")
+        );
+        println!("|---|---|---|{}---|", "---|".repeat(rig::ROLES.len()));
         for row in by_thread {
             println!("{row}");
         }
@@ -426,7 +429,7 @@ fn latency(
     let histogram = "tablestore_sink_end_to_end_latency_seconds";
     let written = || {
         rig::counter(
-            &rig::scrape(metrics_port),
+            &rig::scrape_required(metrics_port),
             "tablestore_sink_rows_written_total",
         )
     };

@@ -75,8 +75,18 @@ pub fn cpu_seconds(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// CPU seconds per thread role, in a fixed order.
+/// CPU seconds per thread role, in the order of [`ROLES`].
 pub type RoleCpu = Vec<(&'static str, f64)>;
+
+/// The thread roles [`thread_role`] tells apart, in the order they are
+/// printed.
+pub const ROLES: [&str; 5] = [
+    "actix",
+    "converters",
+    "requests",
+    "consumer drivers",
+    "librdkafka",
+];
 
 /// What a thread of the sink does, from its id and name: the main thread
 /// runs the actix system (partition actors, batching, acknowledgements);
@@ -101,16 +111,7 @@ pub fn thread_role(pid: u32, tid: u32, name: &str) -> &'static str {
 /// fixed order (a thread that ended is not counted: the sink's threads
 /// live as long as it does).
 pub fn cpu_by_role(pid: u32) -> RoleCpu {
-    let mut roles: RoleCpu = [
-        "actix",
-        "converters",
-        "requests",
-        "consumer drivers",
-        "librdkafka",
-    ]
-    .iter()
-    .map(|r| (*r, 0.0))
-    .collect();
+    let mut roles: RoleCpu = ROLES.iter().map(|r| (*r, 0.0)).collect();
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return roles;
     };
