@@ -21,9 +21,11 @@ pub const GAUGE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often live gauges are re-set.
 pub const REFRESH: Duration = Duration::from_secs(5);
 
-/// Latency buckets in seconds (1 ms .. 60 s).
+/// Latency buckets in seconds (1 ms .. 60 s), finer from 10 to 150 ms
+/// where latency targets (tens of milliseconds) are judged.
 const LATENCY_BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5,
+    1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 /// Batch size buckets in rows.
 const ROW_BUCKETS: &[f64] = &[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 150.0, 200.0];

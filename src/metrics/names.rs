@@ -21,6 +21,7 @@ pub const PARTITION_FAILED: &str = "tablestore_sink_partition_failed";
 pub const COMMITTED_OFFSET: &str = "tablestore_sink_committed_offset";
 pub const CONSUMER_LAG: &str = "tablestore_sink_consumer_lag_messages";
 pub const END_TO_END_LATENCY: &str = "tablestore_sink_end_to_end_latency_seconds";
+pub const POLL_DELAY: &str = "tablestore_sink_poll_delay_seconds";
 pub const REBALANCES: &str = "tablestore_sink_rebalances_total";
 pub const FIELD_CLASHES: &str = "tablestore_sink_field_clashes_total";
 pub const READY: &str = "tablestore_sink_ready";
@@ -53,6 +54,7 @@ pub const ALL: &[&str] = &[
     COMMITTED_OFFSET,
     CONSUMER_LAG,
     END_TO_END_LATENCY,
+    POLL_DELAY,
     REBALANCES,
     FIELD_CLASHES,
     READY,
@@ -146,6 +148,11 @@ pub fn describe_all() {
         END_TO_END_LATENCY,
         Unit::Seconds,
         "From the Kafka record timestamp to the Tablestore acknowledgement, by topic."
+    );
+    describe_histogram!(
+        POLL_DELAY,
+        Unit::Seconds,
+        "From the Kafka record timestamp to the poll that read the record, by topic: the part of the end-to-end latency spent before the sink (producer batching, the broker, fetch waits, lag)."
     );
     describe_counter!(
         FIELD_CLASHES,

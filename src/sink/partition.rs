@@ -202,7 +202,17 @@ impl<P: Payload> PartitionConsumer<P> {
         let topic = self.labels[0].1.clone();
         metrics::counter!(names::MESSAGES_CONSUMED, "topic" => topic.clone())
             .increment(count as u64);
-        metrics::counter!(names::BYTES_CONSUMED, "topic" => topic).increment(bytes as u64);
+        metrics::counter!(names::BYTES_CONSUMED, "topic" => topic.clone()).increment(bytes as u64);
+        // How long the records waited before the sink read them: the part of
+        // the end-to-end latency that is Kafka's, not the sink's.
+        let polled_ms = chrono::Utc::now().timestamp_millis();
+        let delay = metrics::histogram!(names::POLL_DELAY, "topic" => topic);
+        for ts in messages
+            .iter()
+            .filter_map(|(m, _)| m.timestamp().to_millis())
+        {
+            delay.record((polled_ms - ts).max(0) as f64 / 1000.0);
+        }
         self.ledger.polled(messages.iter().map(|(m, _)| m.offset()));
         let items: Vec<(OwnedMessage, BudgetPermit)> = messages
             .into_iter()

@@ -11,6 +11,7 @@ pub const HISTOGRAMS: &[&str] = &[
     names::REQUEST_DURATION,
     names::BATCH_ROWS,
     names::END_TO_END_LATENCY,
+    names::POLL_DELAY,
 ];
 
 /// Gauges. Every other name in `names::ALL` is a counter and ends in
