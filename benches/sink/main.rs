@@ -13,7 +13,11 @@
 //! * `quick`: only `wide8` at consumer_concurrency 6 (for profiling);
 //! * `cores`: `wide8` with 1 and 2 converter threads;
 //! * `latency`: p50/p99 record-timestamp → acknowledgement at 10 %, 50 %
-//!   and 90 % of the measured maximum rate;
+//!   and 90 % of the live maximum (the rate the sink writes while a
+//!   producer sends flat out) and of the drain maximum (`wide8` at 6
+//!   consumers above, or `BENCH_MAX_RATE`), each phase on its own broker,
+//!   with the poll delay and the cores each process used
+//!   ([`latency`]);
 //! * `hiding`: every Tablestore request 20 ms slower;
 //! * `memory`: peak RSS draining `BENCH_MEMORY_MESSAGES` (default 10 M)
 //!   normally and with Tablestore gone for 60 s once the sink is writing
@@ -21,13 +25,15 @@
 //!   picks some of them).
 //!
 //! `BENCH_WRITER="key = value;..."` adds `[writer]` settings to every
-//! sink run. `BENCH_PERF=<file>` records the first run's sink with `perf record`.
+//! sink run, `BENCH_KAFKA="\"fetch.wait.max.ms\" = \"5\";..."` librdkafka
+//! settings (`[kafka.client]`). `BENCH_PERF=<file>` records the first run's sink with `perf record`.
 //!
 //! Run: `cargo bench --bench sink` (needs `scripts/setup.sh`), e.g.
 //! `BENCH=drain,latency,hiding cargo bench --bench sink`.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
+mod latency;
 mod rig;
 mod workload;
 
@@ -35,7 +41,6 @@ use std::time::{Duration, Instant};
 
 use common::broker::{free_port, Broker};
 use tablestore_sink::fault_gateway::{FaultGateway, FaultPlan};
-use tablestore_sink::metrics::scrape;
 use workload::Workload;
 
 /// One sink run's settings.
@@ -71,9 +76,11 @@ fn sink_config(
 ) -> String {
     format!(
         "[connector]\nname = \"{name}\"\n[kafka]\nbootstrap_servers = \"{bootstrap}\"\ntopic = \"{topic}\"\n\
-         consumer_concurrency = {}\nsession_timeout_ms = 2000\n[kafka.client]\n\"broker.address.family\" = \"v4\"\n\
+         consumer_concurrency = {}\nsession_timeout_ms = 2000\n[kafka.client]\n\"broker.address.family\" = \"v4\"\n{}\n\
          {}[writer]\nconverter_threads = {}\n{}\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n",
         setup.concurrency,
+        // BENCH_KAFKA: extra `[kafka.client]` lines (librdkafka settings).
+        std::env::var("BENCH_KAFKA").unwrap_or_default().replace(';', "\n"),
         setup.workload.config(name, endpoint),
         setup.converter_threads,
         // BENCH_WRITER: extra `[writer]` lines, to try a setting.
@@ -295,7 +302,7 @@ fn main() {
     if wants("latency") {
         run += 1;
         let max = max_rate.unwrap_or_else(|| env_or("BENCH_MAX_RATE", 50_000.0));
-        latency(dir.path(), &broker, &rt, max, run);
+        latency::run(dir.path(), &rt, max, &mut run);
     }
 
     if wants("memory") {
@@ -403,85 +410,6 @@ fn memory(
     drop(sink);
     rt.block_on(async move { drop(gateway) });
     (peak, written)
-}
-
-/// p50/p99 of the sink's end-to-end latency at fractions of `max` msg/s.
-fn latency(
-    dir: &std::path::Path,
-    broker: &Broker,
-    rt: &tokio::runtime::Runtime,
-    max: f64,
-    run: usize,
-) {
-    let setup = Setup::new(Workload::Wide8);
-    let topic = fresh_topic(broker, rt, "latency", 6);
-    let bootstrap = broker.bootstrap();
-    let (_emulator, endpoint) = rig::emulator(dir, 0, 0.0);
-    let metrics_port = free_port();
-    let name = format!("bench{run}");
-    let _sink = rig::sink(
-        dir,
-        &sink_config(&setup, &name, &bootstrap, &topic, &endpoint, metrics_port),
-        metrics_port,
-    );
-    // Let the group form before producing.
-    std::thread::sleep(Duration::from_secs(4));
-    let histogram = "tablestore_sink_end_to_end_latency_seconds";
-    let written = || {
-        rig::counter(
-            &rig::scrape_required(metrics_port),
-            "tablestore_sink_rows_written_total",
-        )
-    };
-    // The live maximum: produced flat out while the sink drains, so the
-    // producer's and the broker's CPU are taken from the same cores, as
-    // they are in every run at a fixed rate below.
-    let live_messages: u64 = env_or("BENCH_LIVE_MESSAGES", 300_000);
-    let started = Instant::now();
-    workload::produce(&bootstrap, &topic, setup.workload, 0, live_messages);
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while written() < live_messages as f64 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(
-        written() >= live_messages as f64,
-        "the live-maximum phase did not finish in 5 minutes"
-    );
-    let live = live_messages as f64 / started.elapsed().as_secs_f64();
-    let mut first = live_messages;
-    for (what, maximum) in [("the drain maximum", max), ("the live maximum", live)] {
-        println!("\n| latency (record timestamp → acknowledged; interpolated in the histogram buckets), at fractions of {what}: {maximum:.0} msg/s | rate | p50 | p99 |\n|---|---|---|---|");
-        for fraction in [0.1, 0.5, 0.9] {
-            let rate = maximum * fraction;
-            let before = scrape::buckets(&rig::scrape_required(metrics_port), histogram, &[]);
-            let sent = workload::produce_at(&bootstrap, &topic, setup.workload, first, rate, 10.0);
-            first += sent;
-            // Wait until everything sent is written; a histogram without
-            // the slowest rows would understate p99, so say so.
-            let deadline = Instant::now() + Duration::from_secs(120);
-            while written() < first as f64 && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let behind = first as f64 - written();
-            let after = scrape::buckets(&rig::scrape_required(metrics_port), histogram, &[]);
-            let d = scrape::delta(&after, &before);
-            let ms = |q| {
-                scrape::quantile(&d, q)
-                    .map_or("n/a".to_owned(), |s| format!("{:.1} ms", s * 1000.0))
-            };
-            println!(
-                "| {:.0} % | {rate:.0} msg/s | {} | {}{} |",
-                fraction * 100.0,
-                ms(0.5),
-                ms(0.99),
-                if behind > 0.0 {
-                    format!(" ({behind:.0} rows not yet written after 120 s: understated)")
-                } else {
-                    String::new()
-                }
-            );
-        }
-    }
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {

@@ -112,9 +112,10 @@ pub fn produce(bootstrap: &str, topic: &str, workload: Workload, first: u64, n: 
     n as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Produces at `rate` msg/s for `seconds`, from message `first`; returns
-/// how many it produced. Record timestamps are their send time, so the
-/// sink's latency histogram measures the time to acknowledgement.
+/// Produces at `rate` msg/s (`f64::INFINITY`: as fast as it can) for
+/// `seconds`, from message `first`; returns how many it produced. Record
+/// timestamps are their send time, so the sink's latency histogram
+/// measures the time to acknowledgement.
 pub fn produce_at(
     bootstrap: &str,
     topic: &str,
@@ -125,11 +126,19 @@ pub fn produce_at(
 ) -> u64 {
     let producer = producer(bootstrap);
     let started = Instant::now();
-    let total = (rate * seconds) as u64;
-    for n in 0..total {
-        let due = started + Duration::from_secs_f64(n as f64 / rate);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
+    let duration = Duration::from_secs_f64(seconds);
+    let mut n = 0u64;
+    loop {
+        if rate.is_finite() {
+            if n >= (rate * seconds) as u64 {
+                break;
+            }
+            let due = started + Duration::from_secs_f64(n as f64 / rate);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        } else if started.elapsed() >= duration {
+            break;
         }
         let (key, value) = workload.message(first + n);
         let mut record = BaseRecord::to(topic).key(&key).payload(&value);
@@ -137,9 +146,10 @@ pub fn produce_at(
             record = r;
             std::thread::sleep(Duration::from_millis(1));
         }
+        n += 1;
     }
     producer.flush(Duration::from_secs(60)).unwrap();
-    total
+    n
 }
 
 /// The floor: a bare rdkafka consumer with librdkafka's default fetch
@@ -180,4 +190,71 @@ pub fn floor(bootstrap: &str, topic: &str, n: u64) -> (f64, f64) {
         n as f64 / secs,
         (super::rig::cpu_seconds(me) - cpu0) * 1e6 / n as f64,
     )
+}
+
+/// The latency floor: the delay from each record's timestamp to its poll
+/// by a bare consumer (one rdkafka consumer of the whole topic, with the
+/// sink's fetch settings and no work per message) while `produce` runs
+/// on this thread. Counts records stamped at or after the instant
+/// `produce` returns from `measure_from` (its warm-up); returns their
+/// delays in seconds, sorted.
+pub fn poll_delays(
+    bootstrap: &str,
+    topic: &str,
+    produce: impl FnOnce(&dyn Fn()) -> u64,
+) -> Vec<f64> {
+    use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("broker.address.family", "v4")
+        .set("group.id", format!("bench-latency-floor-{topic}"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("session.timeout.ms", "2000")
+        .set("heartbeat.interval.ms", "500")
+        .set("fetch.queue.backoff.ms", "10")
+        .set("fetch.wait.max.ms", "20")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while consumer.assignment().map_or(0, |a| a.count()) < 6 {
+        assert!(
+            Instant::now() < deadline,
+            "the bare consumer was not assigned the topic's 6 partitions in 60 s"
+        );
+        consumer.poll(Duration::from_millis(50));
+    }
+    let since_ms = Arc::new(AtomicI64::new(i64::MAX));
+    let seen = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (since_ms, seen, stop) = (since_ms.clone(), seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut delays = Vec::new();
+            while !stop.load(Ordering::Acquire) {
+                if let Some(Ok(m)) = consumer.poll(Duration::from_millis(20)) {
+                    let now = chrono::Utc::now().timestamp_millis();
+                    seen.fetch_add(1, Ordering::Release);
+                    if let Some(ts) = m.timestamp().to_millis() {
+                        if ts >= since_ms.load(Ordering::Acquire) {
+                            delays.push((now - ts).max(0) as f64 / 1000.0);
+                        }
+                    }
+                }
+            }
+            delays
+        })
+    };
+    let measure_from = || since_ms.store(chrono::Utc::now().timestamp_millis(), Ordering::Release);
+    let sent = produce(&measure_from);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while seen.load(Ordering::Acquire) < sent && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop.store(true, Ordering::Release);
+    let mut delays = reader.join().unwrap();
+    delays.sort_by(f64::total_cmp);
+    delays
 }
