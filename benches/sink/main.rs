@@ -300,7 +300,6 @@ fn main() {
     }
 
     if wants("latency") {
-        run += 1;
         let max = max_rate.unwrap_or_else(|| env_or("BENCH_MAX_RATE", 50_000.0));
         latency::run(dir.path(), &rt, max, &mut run);
     }

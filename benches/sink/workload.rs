@@ -152,21 +152,29 @@ pub fn produce_at(
     n
 }
 
+/// A bare consumer in its own group, reading from the start, with the
+/// sink's fetch queue back-off (librdkafka's 1000 ms default caps the rate).
+fn bare_consumer(bootstrap: &str, group: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("broker.address.family", "v4")
+        .set("group.id", group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("session.timeout.ms", "2000")
+        .set("heartbeat.interval.ms", "500")
+        .set("fetch.queue.backoff.ms", "10");
+    config
+}
+
 /// The floor: a bare rdkafka consumer with librdkafka's default fetch
 /// settings (larger fetches than the sink's: the cheapest reading)
 /// reading `n` messages of the topic and parsing each value with
 /// `serde_json` (into a `Value`, as a naive sink would). Returns (msg/s,
 /// CPU µs per message) of this process while it ran.
 pub fn floor(bootstrap: &str, topic: &str, n: u64) -> (f64, f64) {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("broker.address.family", "v4")
-        .set("group.id", format!("bench-floor-{topic}"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .set("session.timeout.ms", "2000")
-        .set("heartbeat.interval.ms", "500")
-        .set("fetch.queue.backoff.ms", "10")
+    let consumer: BaseConsumer = bare_consumer(bootstrap, &format!("bench-floor-{topic}"))
         .create()
         .unwrap();
     consumer.subscribe(&[topic]).unwrap();
@@ -205,15 +213,8 @@ pub fn poll_delays(
 ) -> Vec<f64> {
     use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
     use std::sync::Arc;
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("broker.address.family", "v4")
-        .set("group.id", format!("bench-latency-floor-{topic}"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .set("session.timeout.ms", "2000")
-        .set("heartbeat.interval.ms", "500")
-        .set("fetch.queue.backoff.ms", "10")
+    let consumer: BaseConsumer = bare_consumer(bootstrap, &format!("bench-latency-floor-{topic}"))
+        // The sink's fetch wait (`sink::rebalance`).
         .set("fetch.wait.max.ms", "20")
         .create()
         .unwrap();
