@@ -40,7 +40,8 @@ async fn three_processes_kill9s_a_bad_gateway_and_an_outage_lose_nothing() {
         &gw.endpoint(),
         "chaos",
         &format!("consumer_concurrency = 2\nerror_topic = \"rejected-{name}\""),
-        "[writer]\nmax_batch_rows = 50\nretry_max_ms = 1000\nrequest_timeout_ms = 5000\n",
+        // Two pipeline threads: partitions and writers on two lanes.
+        "[writer]\nmax_batch_rows = 50\nretry_max_ms = 1000\nrequest_timeout_ms = 5000\npipeline_threads = 2\n",
     )
     .replace("consumer_concurrency = 1\n", "");
     let mut fleet = Fleet::new(dir.path(), cfg, 3);
@@ -131,7 +132,9 @@ async fn scaling_out_to_three_processes_and_back_mid_stream_loses_nothing() {
         &emu.endpoint(),
         name,
         "",
-        "",
+        // Partitions come back to a process that gave them away: each
+        // lane's actor must drop its queue before the revoke returns.
+        "[writer]\npipeline_threads = 3\n",
     );
     let mut fleet = Fleet::new(dir.path(), cfg, 3);
     let (mut rows, mut dead, mut placed) = (BTreeMap::new(), BTreeSet::new(), Vec::new());

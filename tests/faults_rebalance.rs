@@ -227,7 +227,7 @@ async fn a_revoked_partitions_retrying_writes_never_land_after_its_next_owners()
     let topic = common::unique("fence");
     broker.create_topic(&topic, 2).await;
     let keyed = "[wide_column]\nkey_format = \"string\"\nprimary_key_mode = \"record_key\"\nprimary_key = [{ name = \"id\", type = \"string\" }]\n\
-                 [writer]\nretry_initial_ms = 20\nretry_max_ms = 200\n";
+                 [writer]\nretry_initial_ms = 20\nretry_max_ms = 200\npipeline_threads = 2\n";
     // Process A reaches Tablestore through a gateway that goes down once
     // A runs: its writes of the first values keep retrying.
     let down = FaultGateway::start(&emu.endpoint(), FaultPlan::none(), 3)

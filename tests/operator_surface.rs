@@ -102,8 +102,8 @@ async fn healthz_readyz_and_series_at_zero() {
         (names::REBALANCES, vec![("kind", "revoke")]),
         (names::COMMIT_FAILURES, vec![]),
         (names::FIELD_CLASHES, vec![("kind", "key_value")]),
-        (names::WRITER_QUEUED_ROWS, vec![]),
-        (names::WRITER_REQUESTS_IN_FLIGHT, vec![]),
+        (names::WRITER_QUEUED_ROWS, vec![("lane", "0")]),
+        (names::WRITER_REQUESTS_IN_FLIGHT, vec![("lane", "0")]),
     ] {
         assert_eq!(
             sample(&text, name, &labels),
@@ -116,7 +116,7 @@ async fn healthz_readyz_and_series_at_zero() {
         Some(33_554_432.0)
     );
     assert_eq!(
-        sample(&text, names::WRITER_CONCURRENCY_LIMIT, &[]),
+        sample(&text, names::WRITER_CONCURRENCY_LIMIT, &[("lane", "0")]),
         Some(1.0),
         "an idle writer starts at one request in flight:
 {text}"

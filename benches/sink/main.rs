@@ -11,7 +11,8 @@
 //! * `drain`: a backlog of `BENCH_MESSAGES` (default 500 000) per workload
 //!   (`wide8` at consumer_concurrency 6 and 1, `light5`, `timeseries`);
 //! * `quick`: only `wide8` at consumer_concurrency 6 (for profiling);
-//! * `cores`: `wide8` with 1 and 2 converter threads;
+//! * `cores`: `wide8` with 1 and 2 converter threads, and with 2
+//!   pipeline threads (`writer.pipeline_threads`);
 //! * `latency`: p50/p99 record-timestamp → acknowledgement at 10 %, 50 %
 //!   and 90 % of the live maximum (the rate the sink writes while a
 //!   producer sends flat out) and of the drain maximum (`wide8` at 6
@@ -49,6 +50,9 @@ struct Setup {
     workload: Workload,
     concurrency: u32,
     converter_threads: usize,
+    /// `writer.pipeline_threads`: threads running partition actors and
+    /// writers.
+    pipeline_threads: usize,
     latency_ms: u64,
     /// Memory runs: Tablestore goes away once the sink writes at speed.
     stalled: bool,
@@ -60,6 +64,7 @@ impl Setup {
             workload,
             concurrency: 6,
             converter_threads: 2,
+            pipeline_threads: 1,
             latency_ms: 0,
             stalled: false,
         }
@@ -77,12 +82,13 @@ fn sink_config(
     format!(
         "[connector]\nname = \"{name}\"\n[kafka]\nbootstrap_servers = \"{bootstrap}\"\ntopic = \"{topic}\"\n\
          consumer_concurrency = {}\nsession_timeout_ms = 2000\n[kafka.client]\n\"broker.address.family\" = \"v4\"\n{}\n\
-         {}[writer]\nconverter_threads = {}\n{}\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n",
+         {}[writer]\nconverter_threads = {}\npipeline_threads = {}\n{}\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n",
         setup.concurrency,
         // BENCH_KAFKA: extra `[kafka.client]` lines (librdkafka settings).
         std::env::var("BENCH_KAFKA").unwrap_or_default().replace(';', "\n"),
         setup.workload.config(name, endpoint),
         setup.converter_threads,
+        setup.pipeline_threads,
         // BENCH_WRITER: extra `[writer]` lines, to try a setting.
         std::env::var("BENCH_WRITER").unwrap_or_default().replace(';', "\n"),
     )
@@ -97,6 +103,9 @@ struct Drained {
     /// The sink's CPU per message by thread role, and how busy each role
     /// was (its CPU seconds over the drain's seconds: 1.0 is one core).
     roles: Vec<(&'static str, f64, f64)>,
+    /// CPU per message of the busiest thread running partition actors and
+    /// writers: what one such thread caps the rate at.
+    busiest_actix_us_per_msg: f64,
 }
 
 /// Starts an emulator and a sink for `setup` on a topic holding `n`
@@ -133,7 +142,10 @@ fn drain(
                 &sink.pid().to_string(),
             ]))
         });
-    let mut first: Option<(Instant, f64, rig::RoleCpu)> = None;
+    // When the first row was written: the clock, the sink's CPU, its CPU
+    // by role and that of each actix thread.
+    type Start = (Instant, f64, rig::RoleCpu, Vec<(u32, f64)>);
+    let mut first: Option<Start> = None;
     let deadline = Instant::now() + Duration::from_secs(1800);
     loop {
         let samples = rig::scrape(metrics_port);
@@ -144,7 +156,12 @@ fn drain(
             "{dead} messages were dead-lettered: the bench config does not match its messages"
         );
         if first.is_none() && written > 0.0 {
-            first = Some((Instant::now(), sink.cpu_seconds(), sink.cpu_by_role()));
+            first = Some((
+                Instant::now(),
+                sink.cpu_seconds(),
+                sink.cpu_by_role(),
+                sink.cpu_of_role("actix"),
+            ));
         }
         if written >= n as f64 {
             break;
@@ -155,7 +172,15 @@ fn drain(
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let (t0, cpu0, roles0) = first.unwrap();
+    let (t0, cpu0, roles0, actix0) = first.unwrap();
+    let busiest_actix = sink
+        .cpu_of_role("actix")
+        .into_iter()
+        .map(|(tid, cpu)| {
+            let before = actix0.iter().find(|t| t.0 == tid).map_or(0.0, |t| t.1);
+            cpu - before
+        })
+        .fold(0.0, f64::max);
     let secs = t0.elapsed().as_secs_f64();
     let roles = sink
         .cpu_by_role()
@@ -166,6 +191,7 @@ fn drain(
     drop(perf);
     Drained {
         roles,
+        busiest_actix_us_per_msg: busiest_actix * 1e6 / n as f64,
         rows_per_s: n as f64 / secs,
         sink_us_per_msg: (sink.cpu_seconds() - cpu0) * 1e6 / n as f64,
         emulator_us_per_row: emulator.cpu_seconds() * 1e6 / n as f64,
@@ -201,8 +227,8 @@ fn main() {
     println!("tablestore-sink benchmark: {n} messages of about 200 bytes per run, 6 partitions, one tansu broker, emulator and sink in their own processes, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
 
     if wants("drain") || wants("cores") || wants("quick") {
-        println!("\n| workload | consumers | converter threads | sink CPU/msg | floor CPU/msg | ratio | rows/s | sink peak RSS | emulator CPU/row |");
-        println!("|---|---|---|---|---|---|---|---|---|");
+        println!("\n| workload | consumers | converter threads | pipeline threads | sink CPU/msg | floor CPU/msg | ratio | rows/s | sink peak RSS | emulator CPU/row |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
         let mut setups: Vec<Setup> = Vec::new();
         if wants("drain") {
             setups.push(Setup::new(Workload::Wide8));
@@ -220,14 +246,13 @@ fn main() {
             setups.push(Setup::new(Workload::Wide8));
         }
         if wants("cores") {
-            setups.push(Setup {
-                converter_threads: 1,
-                ..Setup::new(Workload::Wide8)
-            });
-            setups.push(Setup {
-                converter_threads: 2,
-                ..Setup::new(Workload::Wide8)
-            });
+            for (converter_threads, pipeline_threads) in [(1, 1), (2, 1), (2, 2)] {
+                setups.push(Setup {
+                    converter_threads,
+                    pipeline_threads,
+                    ..Setup::new(Workload::Wide8)
+                });
+            }
         }
         let mut floors: Vec<(Workload, String, (f64, f64))> = Vec::new();
         // Per run: where the sink's CPU went, printed after the table.
@@ -249,10 +274,11 @@ fn main() {
                 max_rate = Some(d.rows_per_s);
             }
             println!(
-                "| {} | {} | {} | {:.2} µs | {:.2} µs | {:.2}× | {:.0} | {:.0} MiB | {:.2} µs |",
+                "| {} | {} | {} | {} | {:.2} µs | {:.2} µs | {:.2}× | {:.0} | {:.0} MiB | {:.2} µs |",
                 setup.workload.name(),
                 setup.concurrency,
                 setup.converter_threads,
+                setup.pipeline_threads,
                 d.sink_us_per_msg,
                 floor.1,
                 d.sink_us_per_msg / floor.1,
@@ -260,25 +286,26 @@ fn main() {
                 d.peak_rss_mib,
                 d.emulator_us_per_row
             );
-            let actix = d.roles.iter().find(|r| r.0 == "actix").map_or(0.0, |r| r.1);
             by_thread.push(format!(
-                "| {} | {} | {} | {} | {:.0} |",
+                "| {} | {} | {} | {} | {} | {:.2} µs: {:.0} |",
                 setup.workload.name(),
                 setup.concurrency,
                 setup.converter_threads,
+                setup.pipeline_threads,
                 d.roles
                     .iter()
                     .map(|(_, us, busy)| format!("{us:.2} µs ({:.0} %)", busy * 100.0))
                     .collect::<Vec<_>>()
                     .join(" | "),
-                1e6 / actix
+                d.busiest_actix_us_per_msg,
+                1e6 / d.busiest_actix_us_per_msg
             ));
         }
         println!(
-            "\n| sink CPU/msg by thread (busy: % of one core) | consumers | converter threads | {} | one actix thread's ceiling, msg/s |",
+            "\n| sink CPU/msg by thread (busy: % of one core) | consumers | converter threads | pipeline threads | {} | busiest actix thread: CPU/msg and the rate it caps, msg/s |",
             rig::ROLES.join(" | ")
         );
-        println!("|---|---|---|{}---|", "---|".repeat(rig::ROLES.len()));
+        println!("|---|---|---|---|{}---|", "---|".repeat(rig::ROLES.len()));
         for row in by_thread {
             println!("{row}");
         }

@@ -47,6 +47,15 @@ impl Proc {
         cpu_by_role(self.pid())
     }
 
+    /// CPU seconds so far of each thread of the role `role`, by thread id.
+    pub fn cpu_of_role(&self, role: &str) -> Vec<(u32, f64)> {
+        threads(self.pid())
+            .into_iter()
+            .filter(|t| t.1 == role)
+            .map(|(tid, _, cpu)| (tid, cpu))
+            .collect()
+    }
+
     /// Peak resident set size so far, in MiB (`VmHWM`).
     pub fn peak_rss_mib(&self) -> f64 {
         status_kib(self.pid(), "VmHWM:") / 1024.0
@@ -89,12 +98,14 @@ pub const ROLES: [&str; 5] = [
 ];
 
 /// What a thread of the sink does, from its id and name: the main thread
-/// runs the actix system (partition actors, batching, acknowledgements);
+/// runs the actix system (partition actors, batching, acknowledgements),
+/// and so do the lanes' arbiter threads (`actix-rt|system:…`) when
+/// `writer.pipeline_threads` > 1;
 /// the sink names its Kafka drivers and request threads; librdkafka names
 /// its own `rdk:…`; the converter threads (actix `SyncArbiter`) are
 /// unnamed, so they keep the process's name, with the metrics server.
 pub fn thread_role(pid: u32, tid: u32, name: &str) -> &'static str {
-    if tid == pid {
+    if tid == pid || name.starts_with("actix-rt") {
         "actix"
     } else if name.starts_with("rdk:") {
         "librdkafka"
@@ -107,27 +118,35 @@ pub fn thread_role(pid: u32, tid: u32, name: &str) -> &'static str {
     }
 }
 
-/// CPU seconds per [`thread_role`] of the live threads of `pid`, in a
-/// fixed order (a thread that ended is not counted: the sink's threads
+/// Every live thread of `pid`: id, role ([`thread_role`]) and CPU
+/// seconds so far (a thread that ended is not listed: the sink's threads
 /// live as long as it does).
-pub fn cpu_by_role(pid: u32) -> RoleCpu {
-    let mut roles: RoleCpu = ROLES.iter().map(|r| (*r, 0.0)).collect();
+pub fn threads(pid: u32) -> Vec<(u32, &'static str, f64)> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return roles;
+        return Vec::new();
     };
+    let mut threads = Vec::new();
     for task in tasks.flatten() {
         let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
             continue;
         };
         let path = task.path();
         let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        let Some(cpu) = std::fs::read_to_string(path.join("stat"))
+        if let Some(cpu) = std::fs::read_to_string(path.join("stat"))
             .ok()
             .and_then(|s| tablestore_sink::metrics::process::cpu_seconds(&s))
-        else {
-            continue;
-        };
-        let role = thread_role(pid, tid, name.trim());
+        {
+            threads.push((tid, thread_role(pid, tid, name.trim()), cpu));
+        }
+    }
+    threads
+}
+
+/// CPU seconds per [`thread_role`] of the live threads of `pid`, in the
+/// order of [`ROLES`].
+pub fn cpu_by_role(pid: u32) -> RoleCpu {
+    let mut roles: RoleCpu = ROLES.iter().map(|r| (*r, 0.0)).collect();
+    for (_, role, cpu) in threads(pid) {
         if let Some(slot) = roles.iter_mut().find(|(r, _)| *r == role) {
             slot.1 += cpu;
         }

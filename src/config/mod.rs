@@ -96,6 +96,12 @@ pub struct WriterConfig {
     /// sockets), beside the actix thread (see `sink::writer::requests`).
     #[serde(default = "default_client_threads")]
     pub client_threads: usize,
+    /// Threads running the partition actors and the writers (see
+    /// `sink::lanes`): partition `p` runs on thread `p % pipeline_threads`
+    /// beside a writer of its own, so no one thread carries every
+    /// partition's bookkeeping. 1: the actix system thread does it all.
+    #[serde(default = "default_pipeline_threads")]
+    pub pipeline_threads: usize,
 }
 
 pub fn default_max_batch_rows() -> usize {
@@ -128,6 +134,9 @@ pub fn default_converter_threads() -> usize {
 pub fn default_client_threads() -> usize {
     2
 }
+pub fn default_pipeline_threads() -> usize {
+    1
+}
 
 impl Default for WriterConfig {
     fn default() -> Self {
@@ -142,6 +151,7 @@ impl Default for WriterConfig {
             request_timeout_ms: default_request_timeout_ms(),
             converter_threads: default_converter_threads(),
             client_threads: default_client_threads(),
+            pipeline_threads: default_pipeline_threads(),
         }
     }
 }

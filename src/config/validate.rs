@@ -484,7 +484,8 @@ pub fn validate_writer(c: &Config) -> Result<(), ConfigError> {
         ));
     }
     in_range("writer.converter_threads", w.converter_threads, 1, 64, "")?;
-    in_range("writer.client_threads", w.client_threads, 1, 64, "")
+    in_range("writer.client_threads", w.client_threads, 1, 64, "")?;
+    in_range("writer.pipeline_threads", w.pipeline_threads, 1, 64, "")
 }
 
 /// `[metrics]`: any address, but not the embedded emulator's.

@@ -59,8 +59,10 @@ pub fn started(config: &Config) {
     metrics::counter!(names::ROWS_WRITTEN, "table" => table.clone()).absolute(0);
     metrics::counter!(names::BYTES_WRITTEN, "table" => table).absolute(0);
     metrics::gauge!(names::IN_FLIGHT_BYTES_LIMIT).set(config.writer.max_in_flight_bytes as f64);
-    writer_queue(0, 0);
-    metrics::gauge!(names::WRITER_CONCURRENCY_LIMIT).set(1.0);
+    for lane in 0..config.writer.pipeline_threads {
+        writer_queue(&lane.to_string(), 0, 0);
+        metrics::gauge!(names::WRITER_CONCURRENCY_LIMIT, "lane" => lane.to_string()).set(1.0);
+    }
 }
 
 /// Exports a converter's clash totals as
@@ -85,9 +87,10 @@ pub fn watch_clashes(tally: Arc<ClashTally>, topic: &str) {
 }
 
 /// The writer's queue: rows waiting for a request, requests in flight.
-pub fn writer_queue(queued_rows: usize, requests_in_flight: usize) {
-    metrics::gauge!(names::WRITER_QUEUED_ROWS).set(queued_rows as f64);
-    metrics::gauge!(names::WRITER_REQUESTS_IN_FLIGHT).set(requests_in_flight as f64);
+pub fn writer_queue(lane: &str, queued_rows: usize, requests_in_flight: usize) {
+    metrics::gauge!(names::WRITER_QUEUED_ROWS, "lane" => lane.to_owned()).set(queued_rows as f64);
+    metrics::gauge!(names::WRITER_REQUESTS_IN_FLIGHT, "lane" => lane.to_owned())
+        .set(requests_in_flight as f64);
 }
 
 /// An offset commit failed (the periodic one or a synchronous one at a

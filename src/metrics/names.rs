@@ -177,17 +177,17 @@ pub fn describe_all() {
     describe_gauge!(
         WRITER_QUEUED_ROWS,
         Unit::Count,
-        "Rows or points queued in the writer, not yet in a request."
+        "Rows or points queued in the writer of a pipeline lane (label lane), not yet in a request."
     );
     describe_gauge!(
         WRITER_REQUESTS_IN_FLIGHT,
         Unit::Count,
-        "Tablestore write requests in flight (at most the adaptive limit)."
+        "Tablestore write requests in flight from the writer of a pipeline lane (at most its adaptive limit)."
     );
     describe_gauge!(
         WRITER_CONCURRENCY_LIMIT,
         Unit::Count,
-        "The adaptive limit on write requests in flight (1 to writer.max_in_flight_requests): grows while Tablestore keeps up, halves when it throttles or fails."
+        "The adaptive limit on write requests in flight of a pipeline lane's writer (1 to its share of writer.max_in_flight_requests): grows while Tablestore keeps up, halves when it throttles or fails."
     );
     describe_gauge!(
         IN_FLIGHT_BYTES_LIMIT,

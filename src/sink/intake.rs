@@ -7,6 +7,10 @@
 //! inside the stream, so the partition actor's mailbox stays open for
 //! acknowledgements and drains meanwhile, and nothing more is read from
 //! the queue until the budget comes.
+//!
+//! The queue is on loan ([`LeasedQueue`]): whoever gave it out can wait
+//! for it to be dropped ([`QueueReturned`]), on whichever thread runs the
+//! actor that holds it.
 
 use futures::{Stream, StreamExt};
 use rdkafka::error::KafkaResult;
@@ -32,6 +36,40 @@ const COPIES_IN_FLIGHT: usize = 2;
 /// quarter of what it was meant to.
 pub const MESSAGE_OVERHEAD_BYTES: usize = 640;
 
+/// A partition's queue, lent to the actor that reads it. librdkafka keeps
+/// one wake-up callback per partition queue: a handle of a revoked
+/// assignment that is dropped after the next assignment's handle was split
+/// switches the callback off for the new one, which then never wakes.
+/// So a revoke finishes only once the old handle is gone.
+pub struct LeasedQueue {
+    /// Dropped first (fields drop in declaration order), so `returned`
+    /// resolves only after the queue is gone.
+    queue: PartitionQueue,
+    _returned: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Resolves once its [`LeasedQueue`] is dropped.
+pub struct QueueReturned(tokio::sync::oneshot::Receiver<()>);
+
+impl QueueReturned {
+    pub async fn wait(self) {
+        // Nothing is ever sent: the sender's drop is the signal.
+        let _ = self.0.await;
+    }
+}
+
+/// Lends `queue` out.
+pub fn lease(queue: PartitionQueue) -> (LeasedQueue, QueueReturned) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    (
+        LeasedQueue {
+            queue,
+            _returned: tx,
+        },
+        QueueReturned(rx),
+    )
+}
+
 pub enum Intake {
     /// The next chunk waits for budget.
     Waiting,
@@ -55,10 +93,10 @@ pub fn budget_bytes(m: &OwnedMessage) -> usize {
 
 /// The intake stream of `queue`. Consumer errors are logged and skipped
 /// (librdkafka retries fetches itself).
-pub fn intake(queue: PartitionQueue, budget: Budget, label: String) -> impl Stream<Item = Intake> {
-    let messages = futures::stream::unfold(queue, |queue| async move {
-        let item: KafkaResult<OwnedMessage> = queue.recv().await.map(|m| m.detach());
-        Some((item, queue))
+pub fn intake(queue: LeasedQueue, budget: Budget, label: String) -> impl Stream<Item = Intake> {
+    let messages = futures::stream::unfold(queue, |leased| async move {
+        let item: KafkaResult<OwnedMessage> = leased.queue.recv().await.map(|m| m.detach());
+        Some((item, leased))
     })
     .ready_chunks(MAX_CHUNK);
     struct State<S> {

@@ -14,6 +14,10 @@
 //!                              WriteOutcome (Written / Rejected) ┘──▶ PartitionConsumer ──▶ store_offset ──▶ commit
 //! ```
 //!
+//! The partition actors and the writer run on `writer.pipeline_threads`
+//! [`lanes`]: partition `p` on lane `p % lanes`, each lane with a writer
+//! of its own; the converters and the request threads serve every lane.
+//!
 //! # Life of one message
 //! 1. **poll**: the partition's own librdkafka queue yields it (in a chunk
 //!    of up to 500) to its [`partition::PartitionConsumer`]; its bytes
@@ -42,6 +46,7 @@ pub mod convert_worker;
 pub mod dead_letter;
 pub mod destination;
 pub mod intake;
+pub mod lanes;
 pub mod lifecycle;
 pub mod messages;
 pub mod offsets;
@@ -152,22 +157,44 @@ async fn run_pipeline<P: Payload>(
             converter: converter.clone(),
         }
     });
-    let writer = writer::Writer::<P>::new(
+    let requests = Arc::new(
+        writer::requests::RequestRuntime::new(config.writer.client_threads)
+            .context("starting the Tablestore request threads")?,
+    );
+    let lane_count = config.writer.pipeline_threads;
+    let mut writer_config = config.writer.clone();
+    writer_config.max_in_flight_requests =
+        lanes::in_flight_share(writer_config.max_in_flight_requests, lane_count);
+    let (client, table, topic) = (
         started.destination.client.clone(),
         config.tablestore.table.clone(),
         config.kafka.topic.clone(),
-        config.writer.clone(),
-        budget.clone(),
-        writer::requests::RequestRuntime::new(config.writer.client_threads)
-            .context("starting the Tablestore request threads")?,
+    );
+    let writer_budget = budget.clone();
+    let (lanes, lane_threads) = lanes::Lanes::start(
+        lane_count,
+        lanes::Shared {
+            converter: converters,
+            budget,
+            dead_letters,
+            policy: config.kafka.failure_policy,
+        },
+        move |lane| {
+            writer::Writer::<P>::new(
+                client.clone(),
+                table.clone(),
+                topic.clone(),
+                writer_config.clone(),
+                writer_budget.clone(),
+                requests.clone(),
+                lane,
+            )
+        },
     )
-    .start();
+    .context("starting the pipeline threads")?;
     let supervisor = supervisor::Supervisor::<P>::new(
         config.clone(),
-        converters,
-        writer,
-        budget,
-        dead_letters,
+        lanes,
         status,
         prefetch::Prefetch::for_budget(
             config.writer.max_in_flight_bytes,
@@ -190,6 +217,7 @@ async fn run_pipeline<P: Payload>(
     supervisor.do_send(supervisor::Shutdown { done: tx });
     let _ = rx.await;
     let _ = producer.flush(std::time::Duration::from_secs(10));
+    drop(lane_threads);
     Ok(())
 }
 

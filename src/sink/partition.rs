@@ -18,12 +18,12 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::budget::{Budget, BudgetPermit};
 use super::convert_worker::ConvertWorker;
 use super::dead_letter::DeadLetters;
-use super::intake::{intake, message_bytes, Intake};
+use super::intake::{intake, message_bytes, Intake, LeasedQueue};
 use super::lifecycle::{Effect, Event, Failure, PartitionState};
 use super::messages::*;
 use super::offsets::Ledger;
 use super::payload::Payload;
-use super::rebalance::{PartitionQueue, SinkConsumer};
+use super::rebalance::SinkConsumer;
 use super::supervisor::{apply_policy, Verdict};
 use super::writer::Writer;
 use crate::config::FailurePolicy;
@@ -32,7 +32,7 @@ use crate::metrics::names;
 /// Partitions paused for budget in this process (the gauge's value).
 pub static PAUSED: AtomicI64 = AtomicI64::new(0);
 
-/// What every partition actor shares.
+/// What every partition actor of a lane shares.
 pub struct PartitionDeps<P: Payload> {
     pub converter: Addr<ConvertWorker<P>>,
     pub writer: Addr<Writer<P>>,
@@ -48,7 +48,7 @@ pub struct PartitionConsumer<P: Payload> {
     deps: Arc<PartitionDeps<P>>,
     supervisor: Recipient<PartitionFailed>,
     /// Taken in `started` to build the intake stream.
-    queue: Option<PartitionQueue>,
+    queue: Option<LeasedQueue>,
     state: PartitionState,
     ledger: Ledger,
     intake: Option<SpawnHandle>,
@@ -69,7 +69,7 @@ impl<P: Payload> PartitionConsumer<P> {
         tp: TopicPartition,
         assignment: Assignment,
         consumer: Arc<SinkConsumer>,
-        queue: PartitionQueue,
+        queue: LeasedQueue,
         deps: Arc<PartitionDeps<P>>,
         supervisor: Recipient<PartitionFailed>,
     ) -> Self {

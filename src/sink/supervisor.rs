@@ -13,20 +13,19 @@ use std::time::Duration;
 
 use actix::prelude::*;
 
-use super::budget::Budget;
-use super::convert_worker::ConvertWorker;
 use super::dead_letter::DeadLetters;
+use super::intake::{lease, QueueReturned};
+use super::lanes::Lanes;
 use super::lifecycle::Failure;
 use super::messages::{
     Abandon, Assignment, BadRecord, Cancel, Drain, DrainReport, PartitionFailed, Rewind,
     TopicPartition,
 };
-use super::partition::{PartitionConsumer, PartitionDeps};
+use super::partition::PartitionConsumer;
 use super::payload::Payload;
 use super::prefetch::Prefetch;
 use super::rebalance::{Assigned, Bridge, ConsumerHandle, Revoked, Stray};
 use super::status::{StatusReporter, StatusState};
-use super::writer::Writer;
 use crate::config::{Config, FailurePolicy};
 use crate::metrics::names;
 
@@ -82,11 +81,15 @@ struct Owned<P: Payload> {
     consumer: usize,
     assignment: Assignment,
     addr: Addr<PartitionConsumer<P>>,
+    /// Resolves once the actor dropped the partition's queue: a revoke
+    /// waits for it (see [`LeasedQueue`](super::intake::LeasedQueue)).
+    queue_returned: QueueReturned,
 }
 
 pub struct Supervisor<P: Payload> {
     config: Arc<Config>,
-    deps: Arc<PartitionDeps<P>>,
+    /// Where partition actors run, and each lane's writer.
+    lanes: Lanes<P>,
     status: StatusReporter,
     /// librdkafka's fetch-ahead, sized from the budget.
     prefetch: Prefetch,
@@ -98,23 +101,13 @@ pub struct Supervisor<P: Payload> {
 impl<P: Payload> Supervisor<P> {
     pub fn new(
         config: Arc<Config>,
-        converter: Addr<ConvertWorker<P>>,
-        writer: Addr<Writer<P>>,
-        budget: Budget,
-        dead_letters: DeadLetters,
+        lanes: Lanes<P>,
         status: StatusReporter,
         prefetch: Prefetch,
     ) -> Self {
-        let policy = config.kafka.failure_policy;
         Supervisor {
             config,
-            deps: Arc::new(PartitionDeps {
-                converter,
-                writer,
-                budget,
-                dead_letters,
-                policy,
-            }),
+            lanes,
             status,
             prefetch,
             consumers: Vec::new(),
@@ -136,17 +129,17 @@ impl<P: Payload> Supervisor<P> {
             if let Some(owned) = self.partitions.remove(&tp) {
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 owned.addr.do_send(Drain { done: tx });
-                waits.push((tp, owned, rx));
+                let writer = self.lanes.for_partition(tp.partition).deps.writer.clone();
+                waits.push((tp, owned, writer, rx));
             }
         }
         metrics::gauge!(names::ASSIGNED_PARTITIONS).set(self.partitions.len() as f64);
         let timeout = self.drain_timeout();
-        let writer = self.deps.writer.clone();
         let status = self.status.clone();
         async move {
             let deadline = tokio::time::Instant::now() + timeout;
             let mut late = 0usize;
-            for (tp, owned, rx) in waits {
+            for (tp, owned, writer, rx) in waits {
                 let report = match tokio::time::timeout_at(deadline, rx).await {
                     Ok(Ok(report)) => report,
                     // Timed out (or the actor is gone): stop it now.
@@ -156,6 +149,14 @@ impl<P: Payload> Supervisor<P> {
                         DrainReport::default()
                     }
                 };
+                // The actor may run on another thread: its handle of the
+                // queue must be gone before the revoke returns.
+                if tokio::time::timeout(CANCEL_GRACE, owned.queue_returned.wait())
+                    .await
+                    .is_err()
+                {
+                    tracing::error!(partition = %tp, "the partition actor still holds its queue after the drain; a later assignment of it may not wake");
+                }
                 // Also for a clean drain: the writer forgets the assignment.
                 let _ = tokio::time::timeout(
                     CANCEL_GRACE,
@@ -188,7 +189,7 @@ impl<P: Payload> Actor for Supervisor<P> {
         // Process-wide gauges, re-set so they never go idle.
         ctx.run_interval(crate::metrics::REFRESH, |act, _| {
             metrics::gauge!(names::ASSIGNED_PARTITIONS).set(act.partitions.len() as f64);
-            metrics::gauge!(names::IN_FLIGHT_BYTES).set(act.deps.budget.in_use() as f64);
+            metrics::gauge!(names::IN_FLIGHT_BYTES).set(act.lanes.budget().in_use() as f64);
             let paused = super::partition::PAUSED.load(std::sync::atomic::Ordering::Acquire);
             metrics::gauge!(names::PAUSED_PARTITIONS).set(paused as f64);
             metrics::gauge!(names::BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
@@ -234,24 +235,23 @@ impl<P: Payload> Handler<Assigned> for Supervisor<P> {
             self.next_assignment += 1;
             let assignment = Assignment(self.next_assignment);
             tracing::info!(partition = %tp, consumer = msg.consumer, "partition assigned");
-            let addr = PartitionConsumer::new(
-                tp.clone(),
-                assignment,
-                consumer.clone(),
-                queue,
-                self.deps.clone(),
-                ctx.address().recipient(),
-            )
-            .start();
+            let lane = self.lanes.for_partition(tp.partition);
+            let (queue, queue_returned) = lease(queue);
+            let (partition, consumer, deps) = (tp.clone(), consumer.clone(), lane.deps.clone());
+            let supervisor = ctx.address().recipient();
+            let addr = PartitionConsumer::start_in_arbiter(&lane.arbiter, move |_| {
+                PartitionConsumer::new(partition, assignment, consumer, queue, deps, supervisor)
+            });
             let owned = Owned {
                 consumer: msg.consumer,
                 assignment,
                 addr,
+                queue_returned,
             };
             if let Some(stale) = self.partitions.insert(tp.clone(), owned) {
                 // A stale actor for the same partition (missed revoke).
                 stale.addr.do_send(Abandon);
-                self.deps.writer.do_send(Cancel {
+                lane.deps.writer.do_send(Cancel {
                     assignment: stale.assignment,
                 });
             }

@@ -338,6 +338,7 @@ retry_max_ms = 10
 request_timeout_ms = 100
 converter_threads = 64
 client_threads = 64
+pipeline_threads = 64
 
 [metrics]
 listen = "0.0.0.0:9464"
@@ -951,6 +952,8 @@ fn writer_ranges() {
         ("converter_threads = 65", "writer.converter_threads", "65"),
         ("client_threads = 0", "writer.client_threads", "0"),
         ("client_threads = 65", "writer.client_threads", "65"),
+        ("pipeline_threads = 0", "writer.pipeline_threads", "0"),
+        ("pipeline_threads = 65", "writer.pipeline_threads", "65"),
     ] {
         assert_eq!(key_value(&[("writer", line)]), kv(key, value), "{line}");
     }

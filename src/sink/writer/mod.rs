@@ -32,6 +32,7 @@ pub mod settle;
 mod tests;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -81,8 +82,11 @@ struct InFlight<P> {
 
 pub struct Writer<P: Payload> {
     client: Client,
-    /// Where requests run: off the actix thread.
-    requests: RequestRuntime,
+    /// Where requests run: off the actix thread (shared by every lane).
+    requests: Arc<RequestRuntime>,
+    /// The lane this writer serves, the label of its gauges (one writer
+    /// per lane, each with its own queue and in-flight limit).
+    lane: String,
     table: String,
     /// Source topic, the label of the end-to-end latency histogram.
     topic: String,
@@ -111,12 +115,14 @@ impl<P: Payload> Writer<P> {
         topic: String,
         limits: WriterConfig,
         budget: Budget,
-        requests: RequestRuntime,
+        requests: Arc<RequestRuntime>,
+        lane: usize,
     ) -> Self {
         let concurrency = AdaptiveConcurrency::new(limits.max_in_flight_requests, Instant::now());
         Writer {
             client,
             requests,
+            lane: lane.to_string(),
             table,
             topic,
             limits,
@@ -198,7 +204,7 @@ impl<P: Payload> Writer<P> {
             },
         );
         self.concurrency.on_send(self.in_flight.len());
-        crate::metrics::events::writer_queue(self.queue.len(), self.in_flight.len());
+        crate::metrics::events::writer_queue(&self.lane, self.queue.len(), self.in_flight.len());
     }
 
     fn on_response(
@@ -227,7 +233,8 @@ impl<P: Payload> Writer<P> {
             Some(_) => Answer::PushedBack,
         };
         self.concurrency.on_answer(answer, rtt, Instant::now());
-        metrics::gauge!(names::WRITER_CONCURRENCY_LIMIT).set(self.concurrency.limit() as f64);
+        metrics::gauge!(names::WRITER_CONCURRENCY_LIMIT, "lane" => self.lane.clone())
+            .set(self.concurrency.limit() as f64);
         let outcome = match (&request_error, settled.written.len()) {
             (None, n) if n == rows => "ok",
             (None, _) => "partial",
@@ -255,7 +262,7 @@ impl<P: Payload> Writer<P> {
             self.retry_later(settled.retry, disposition, &error, ctx);
         }
         self.pump(ctx, false);
-        crate::metrics::events::writer_queue(self.queue.len(), self.in_flight.len());
+        crate::metrics::events::writer_queue(&self.lane, self.queue.len(), self.in_flight.len());
     }
 
     fn acknowledge(&mut self, written: Vec<Queued<P>>) {

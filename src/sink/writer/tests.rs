@@ -126,7 +126,8 @@ async fn a_rejected_single_row_gives_its_key_back() {
         "t".into(),
         limits(),
         Budget::new(1 << 20),
-        RequestRuntime::new(1).unwrap(),
+        std::sync::Arc::new(RequestRuntime::new(1).unwrap()),
+        0,
     )
     .start();
     let outcomes = Outcomes::default();
@@ -174,7 +175,8 @@ async fn cancel_takes_back_one_assignment_and_the_others_are_still_written() {
         "t".into(),
         config,
         Budget::new(1 << 20),
-        RequestRuntime::new(1).unwrap(),
+        std::sync::Arc::new(RequestRuntime::new(1).unwrap()),
+        0,
     )
     .start();
     let kept = Outcomes::default();
