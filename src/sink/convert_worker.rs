@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
-use rdkafka::message::{Message as _, OwnedMessage};
+use rdkafka::message::Message as _;
+
+use super::record::SourceRecord;
 
 use super::budget::BudgetPermit;
 use super::messages::{Convert, ConvertOutcome, EncodedWrite};
@@ -36,7 +38,7 @@ impl<P: Payload> Handler<Convert<P>> for ConvertWorker<P> {
 
 pub fn convert_one<P: Payload>(
     converter: &P::Converter,
-    message: OwnedMessage,
+    message: SourceRecord,
     permit: BudgetPermit,
 ) -> ConvertOutcome<P> {
     let record = Record {

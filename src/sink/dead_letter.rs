@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Headers, Message as _, OwnedHeaders, OwnedMessage};
+use rdkafka::message::{Header, Headers, Message as _, OwnedHeaders};
+
+use super::record::SourceRecord;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::config::Config;
@@ -188,7 +190,7 @@ impl DeadLetters {
     fn own_headers(
         &self,
         stage: Stage,
-        m: &OwnedMessage,
+        m: &SourceRecord,
         code: &str,
         reason: &str,
     ) -> Vec<(&'static str, String)> {
@@ -205,7 +207,7 @@ impl DeadLetters {
 
     /// Produces the error record, retrying until Kafka acknowledges it;
     /// cuts it (see [`fit`]) if it is too large for the topic.
-    pub async fn send(&self, stage: Stage, message: &OwnedMessage, code: &str, reason: &str) {
+    pub async fn send(&self, stage: Stage, message: &SourceRecord, code: &str, reason: &str) {
         let (topic, mut limit) = match stage {
             Stage::Convert => (&self.dead_letter_topic, self.dead_letter_limit_bytes),
             Stage::Write => (&self.error_topic, self.error_limit_bytes),

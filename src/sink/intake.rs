@@ -12,12 +12,15 @@
 //! for it to be dropped ([`QueueReturned`]), on whichever thread runs the
 //! actor that holds it.
 
+use std::sync::Arc;
+
 use futures::{Stream, StreamExt};
 use rdkafka::error::KafkaResult;
-use rdkafka::message::{Message as _, OwnedMessage};
+use rdkafka::message::Message as _;
 
 use super::budget::{Budget, BudgetPermit};
 use super::rebalance::PartitionQueue;
+use super::record::SourceRecord;
 
 /// Messages handed to the converter at once (at most).
 pub const MAX_CHUNK: usize = 500;
@@ -26,14 +29,15 @@ pub const MAX_CHUNK: usize = 500;
 /// acknowledged) and its encoded row, about as large.
 const COPIES_IN_FLIGHT: usize = 2;
 /// What one message in flight holds besides its key and value: the write
-/// entry it travels in (208 bytes for a Wide Column row, 280 for a
-/// TimeSeries point, the detached message inside it) and the slack of the
-/// queues around it, the chunk slot it was converted from, the topic name
-/// rdkafka copies into every detached message, allocator rounding and its
-/// offset in the ledger. With 128 here (key and value counted once) the
-/// sink's heap grew by 4.2 bytes per budget byte (`cargo bench --bench
-/// sink`, BENCH=quick, budgets of 8 and 32 MiB): the budget bounded a
-/// quarter of what it was meant to.
+/// entry it travels in (the copied message inside it) and the slack of the
+/// queues around it, the chunk slot it was converted from, allocator
+/// rounding and its offset in the ledger. With 128 here (key and value
+/// counted once) the sink's heap grew by 4.2 bytes per budget byte
+/// (`cargo bench --bench sink`, BENCH=quick, budgets of 8 and 32 MiB): the
+/// budget bounded a quarter of what it was meant to. That was measured
+/// with rdkafka's `OwnedMessage` as the copy (a topic name, key and value
+/// of its own, 208-byte entries); the [`SourceRecord`] is smaller, so 640
+/// now errs on the safe side.
 pub const MESSAGE_OVERHEAD_BYTES: usize = 640;
 
 /// A partition's queue, lent to the actor that reads it. librdkafka keeps
@@ -76,34 +80,43 @@ pub enum Intake {
     /// Messages in offset order with their budget sizes, and the permit
     /// for all of them.
     Chunk {
-        messages: Vec<(OwnedMessage, usize)>,
+        messages: Vec<(SourceRecord, usize)>,
         permit: BudgetPermit,
     },
 }
 
 /// Key and value bytes of one message, as Kafka counts them.
-pub fn message_bytes(m: &OwnedMessage) -> usize {
+pub fn message_bytes(m: &SourceRecord) -> usize {
     m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len)
 }
 
 /// Budget bytes of one message: what it holds in memory while in flight.
-pub fn budget_bytes(m: &OwnedMessage) -> usize {
+pub fn budget_bytes(m: &SourceRecord) -> usize {
     COPIES_IN_FLIGHT * message_bytes(m) + MESSAGE_OVERHEAD_BYTES
 }
 
 /// The intake stream of `queue`. Consumer errors are logged and skipped
 /// (librdkafka retries fetches itself).
-pub fn intake(queue: LeasedQueue, budget: Budget, label: String) -> impl Stream<Item = Intake> {
-    let messages = futures::stream::unfold(queue, |leased| async move {
-        let item: KafkaResult<OwnedMessage> = leased.queue.recv().await.map(|m| m.detach());
-        Some((item, leased))
+pub fn intake(
+    queue: LeasedQueue,
+    topic: Arc<str>,
+    budget: Budget,
+    label: String,
+) -> impl Stream<Item = Intake> {
+    let messages = futures::stream::unfold((queue, topic), |(leased, topic)| async move {
+        let item: KafkaResult<SourceRecord> = leased
+            .queue
+            .recv()
+            .await
+            .map(|m| SourceRecord::copy_of(&m, &topic));
+        Some((item, (leased, topic)))
     })
     .ready_chunks(MAX_CHUNK);
     struct State<S> {
         chunks: S,
         budget: Budget,
         /// A chunk that waits for its budget.
-        waiting: Option<(Vec<(OwnedMessage, usize)>, usize)>,
+        waiting: Option<(Vec<(SourceRecord, usize)>, usize)>,
         label: String,
     }
     futures::stream::unfold(
@@ -120,7 +133,7 @@ pub fn intake(queue: LeasedQueue, budget: Budget, label: String) -> impl Stream<
                     return Some((Intake::Chunk { messages, permit }, s));
                 }
                 let chunk = s.chunks.next().await?;
-                let messages: Vec<(OwnedMessage, usize)> = chunk
+                let messages: Vec<(SourceRecord, usize)> = chunk
                     .into_iter()
                     .filter_map(|m| match m {
                         Ok(m) => {
@@ -163,7 +176,7 @@ mod tests {
     fn the_overhead_covers_the_structs_a_message_lives_in() {
         let entry =
             size_of::<EncodedWrite<RowChange>>().max(size_of::<EncodedWrite<TimeseriesRow>>());
-        let chunk_slot = size_of::<(OwnedMessage, BudgetPermit)>();
+        let chunk_slot = size_of::<(SourceRecord, BudgetPermit)>();
         assert!(
             MESSAGE_OVERHEAD_BYTES >= entry + chunk_slot,
             "{MESSAGE_OVERHEAD_BYTES} < write entry {entry} + chunk slot {chunk_slot}"
@@ -172,9 +185,9 @@ mod tests {
 
     #[test]
     fn a_message_is_charged_twice_its_bytes_and_its_overhead() {
-        let m = OwnedMessage::new(
-            Some(vec![0; 200]),
-            Some(vec![0; 10]),
+        let m = SourceRecord::new(
+            Some(&[0; 200][..]),
+            Some(&[0; 10][..]),
             "t".into(),
             Timestamp::NotAvailable,
             0,
@@ -184,7 +197,7 @@ mod tests {
         assert_eq!(message_bytes(&m), 210);
         assert_eq!(budget_bytes(&m), 420 + MESSAGE_OVERHEAD_BYTES);
         let tombstone =
-            OwnedMessage::new(None, None, "t".into(), Timestamp::NotAvailable, 0, 0, None);
+            SourceRecord::new(None, None, "t".into(), Timestamp::NotAvailable, 0, 0, None);
         assert_eq!(budget_bytes(&tombstone), MESSAGE_OVERHEAD_BYTES);
     }
 }

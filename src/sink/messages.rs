@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use super::record::SourceRecord;
 use actix::prelude::*;
-use rdkafka::message::OwnedMessage;
 
 use super::budget::BudgetPermit;
 use super::dead_letter::Stage;
@@ -46,7 +46,7 @@ pub struct EncodedWrite<P> {
     pub timestamp_ms: Option<i64>,
     /// The original message, kept for the error topic if Tablestore
     /// rejects the row.
-    pub source: OwnedMessage,
+    pub source: SourceRecord,
     /// This message's share of the in-flight budget; given back when the
     /// write is dropped (acknowledged, cancelled or rejected and routed).
     pub permit: BudgetPermit,
@@ -57,7 +57,7 @@ pub struct EncodedWrite<P> {
 pub enum ConvertOutcome<P> {
     Ok(EncodedWrite<P>),
     Failed {
-        message: OwnedMessage,
+        message: SourceRecord,
         error: ConvertError,
         permit: BudgetPermit,
     },
@@ -65,12 +65,12 @@ pub enum ConvertOutcome<P> {
 
 /// Partition → converter pool: convert these, in order.
 pub struct Convert<P> {
-    pub messages: Vec<(OwnedMessage, BudgetPermit)>,
+    pub messages: Vec<(SourceRecord, BudgetPermit)>,
     _payload: std::marker::PhantomData<fn() -> P>,
 }
 
 impl<P> Convert<P> {
-    pub fn new(messages: Vec<(OwnedMessage, BudgetPermit)>) -> Self {
+    pub fn new(messages: Vec<(SourceRecord, BudgetPermit)>) -> Self {
         Convert {
             messages,
             _payload: std::marker::PhantomData,
@@ -98,7 +98,7 @@ impl<P: 'static> Message for Write<P> {
 #[derive(Debug)]
 pub struct RejectedWrite {
     pub offset: i64,
-    pub source: OwnedMessage,
+    pub source: SourceRecord,
     pub permit: BudgetPermit,
     pub error: TablestoreError,
 }
@@ -132,12 +132,12 @@ pub struct BadRecord {
     /// Bounded code for metrics and the error header.
     pub code: String,
     pub reason: String,
-    pub source: OwnedMessage,
+    pub source: SourceRecord,
     pub permit: BudgetPermit,
 }
 
 impl BadRecord {
-    pub fn conversion(message: OwnedMessage, error: &ConvertError, permit: BudgetPermit) -> Self {
+    pub fn conversion(message: SourceRecord, error: &ConvertError, permit: BudgetPermit) -> Self {
         BadRecord {
             offset: rdkafka::Message::offset(&message),
             stage: Stage::Convert,

@@ -54,6 +54,7 @@ pub mod partition;
 pub mod payload;
 pub mod prefetch;
 pub mod rebalance;
+pub mod record;
 pub mod resources;
 pub mod status;
 pub mod supervisor;

@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use rdkafka::consumer::Consumer;
-use rdkafka::message::{Message as _, OwnedMessage};
+use rdkafka::message::Message as _;
+
+use super::record::SourceRecord;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::budget::{Budget, BudgetPermit};
@@ -192,7 +194,7 @@ impl<P: Payload> PartitionConsumer<P> {
 
     fn on_chunk(
         &mut self,
-        messages: Vec<(OwnedMessage, usize)>,
+        messages: Vec<(SourceRecord, usize)>,
         mut permit: BudgetPermit,
         ctx: &mut Context<Self>,
     ) {
@@ -214,7 +216,7 @@ impl<P: Payload> PartitionConsumer<P> {
             delay.record((polled_ms - ts).max(0) as f64 / 1000.0);
         }
         self.ledger.polled(messages.iter().map(|(m, _)| m.offset()));
-        let items: Vec<(OwnedMessage, BudgetPermit)> = messages
+        let items: Vec<(SourceRecord, BudgetPermit)> = messages
             .into_iter()
             .map(|(m, size)| {
                 let share = permit.split(size);
@@ -348,7 +350,12 @@ impl<P: Payload> Actor for PartitionConsumer<P> {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         let queue = self.queue.take().expect("queue is set at creation");
-        let stream = intake(queue, self.deps.budget.clone(), self.tp.to_string());
+        let stream = intake(
+            queue,
+            self.tp.topic.clone(),
+            self.deps.budget.clone(),
+            self.tp.to_string(),
+        );
         self.intake = Some(ctx.add_stream(stream));
         ctx.run_interval(crate::metrics::REFRESH, |act, _| act.refresh_gauges());
         crate::metrics::health::partition_consuming(self.tp.partition);

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use bytes::Bytes;
-use rdkafka::message::{OwnedMessage, Timestamp};
+use rdkafka::message::Timestamp;
+
+use crate::sink::record::SourceRecord;
 
 use super::requests::RequestRuntime;
 use super::Writer;
@@ -44,7 +46,7 @@ impl Handler<WriteOutcome> for Collector {
 }
 
 fn write(offset: i64, key: i64, row: Bytes) -> EncodedWrite<RowChange> {
-    let source = OwnedMessage::new(
+    let source = SourceRecord::new(
         None,
         None,
         "t".into(),
