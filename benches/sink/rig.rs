@@ -8,8 +8,15 @@ use std::time::{Duration, Instant};
 
 use tablestore_sink::metrics::scrape;
 
+/// This build's binary (the emulator, and the sink by default).
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tablestore-sink"))
+}
+
+/// The binary the sink runs from: this build's, or `BENCH_SINK_BINARY`
+/// (another build, to compare two commits on the same machine).
+fn sink_binary() -> PathBuf {
+    std::env::var_os("BENCH_SINK_BINARY").map_or_else(binary, PathBuf::from)
 }
 
 pub fn wait_port(port: u16) {
@@ -191,7 +198,7 @@ pub fn sink(dir: &Path, config: &str, metrics_port: u16) -> Proc {
     std::fs::write(&path, config).unwrap();
     let log = std::fs::File::create(dir.join(format!("sink-{metrics_port}.log"))).unwrap();
     let proc = Proc::spawn(
-        Command::new(binary())
+        Command::new(sink_binary())
             .args(["run", "--config"])
             .arg(&path)
             .env("RUST_LOG", "warn,librdkafka=error")
