@@ -84,13 +84,18 @@ fn sink_config(
     format!(
         "[connector]\nname = \"{name}\"\n[kafka]\nbootstrap_servers = \"{bootstrap}\"\ntopic = \"{topic}\"\n\
          consumer_concurrency = {}\nsession_timeout_ms = 2000\n[kafka.client]\n\"broker.address.family\" = \"v4\"\n{}\n\
-         {}[writer]\nconverter_threads = {}\npipeline_threads = {}\n{}\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n",
+         {}[writer]\nconverter_threads = {}\n{}{}\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n",
         setup.concurrency,
         // BENCH_KAFKA: extra `[kafka.client]` lines (librdkafka settings).
         std::env::var("BENCH_KAFKA").unwrap_or_default().replace(';', "\n"),
         setup.workload.config(name, endpoint),
         setup.converter_threads,
-        setup.pipeline_threads,
+        // Only when not the default, so BENCH_SINK_BINARY may be a build
+        // from before the setting existed.
+        match setup.pipeline_threads {
+            1 => String::new(),
+            n => format!("pipeline_threads = {n}\n"),
+        },
         // BENCH_WRITER: extra `[writer]` lines, to try a setting.
         std::env::var("BENCH_WRITER").unwrap_or_default().replace(';', "\n"),
     )
