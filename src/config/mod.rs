@@ -97,7 +97,7 @@ pub struct WriterConfig {
     #[serde(default = "default_client_threads")]
     pub client_threads: usize,
     /// Threads running the partition actors and the writers (see
-    /// `sink::lanes`): partition `p` runs on thread `p % pipeline_threads`
+    /// `sink::lanes`): each partition runs on the one with the fewest,
     /// beside a writer of its own, so no one thread carries every
     /// partition's bookkeeping. 1: the actix system thread does it all.
     #[serde(default = "default_pipeline_threads")]

@@ -485,7 +485,18 @@ pub fn validate_writer(c: &Config) -> Result<(), ConfigError> {
     }
     in_range("writer.converter_threads", w.converter_threads, 1, 64, "")?;
     in_range("writer.client_threads", w.client_threads, 1, 64, "")?;
-    in_range("writer.pipeline_threads", w.pipeline_threads, 1, 64, "")
+    in_range("writer.pipeline_threads", w.pipeline_threads, 1, 64, "")?;
+    if w.pipeline_threads > w.max_in_flight_requests {
+        return Err(ConfigError::invalid(
+            "writer.pipeline_threads",
+            w.pipeline_threads,
+            format!(
+                "each pipeline thread's writer needs at least one of the writer.max_in_flight_requests = {}; use at most that many threads",
+                w.max_in_flight_requests
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `[metrics]`: any address, but not the embedded emulator's.

@@ -1,14 +1,16 @@
 //! Pipeline lanes: the threads the partition actors and the writers run
-//! on. There are `writer.pipeline_threads` of them; partition `p` lives on
-//! lane `p % lanes`, beside that lane's own writer, so a message stays on
-//! its lane from poll to acknowledgement (it leaves it only for the
-//! converter pool and the request threads, which every lane shares) and
-//! no one thread carries the bookkeeping of every partition. A single
-//! lane is the actix system thread itself.
+//! on. There are `writer.pipeline_threads` of them. An assigned partition
+//! goes to the lane with the fewest of this process's partitions, beside
+//! that lane's own writer, so a message stays on its lane from poll to
+//! acknowledgement (it leaves it only for the converter pool and the
+//! request threads, which every lane shares) and no one thread carries the
+//! bookkeeping of every partition. A single lane is the actix system
+//! thread itself.
 //!
-//! Each lane's writer batches only its own partitions' rows and gets an
-//! equal share of `writer.max_in_flight_requests`; the in-flight budget is
-//! one for the whole process.
+//! Each lane's writer batches only its own partitions' rows (so two rows
+//! with one key are kept in order within a lane, which holds all of a
+//! partition's rows) and gets its share of `writer.max_in_flight_requests`
+//! (the shares add up to it); the in-flight budget is one for the process.
 
 use std::sync::Arc;
 
@@ -22,14 +24,23 @@ use super::payload::Payload;
 use super::writer::Writer;
 use crate::config::FailurePolicy;
 
-/// The lane partition `partition` runs on.
-pub fn lane_of(partition: i32, lanes: usize) -> usize {
-    partition.rem_euclid(lanes.max(1) as i32) as usize
+/// The lane with the fewest partitions, given the lane of each partition
+/// already placed (the first such lane on a tie).
+pub fn least_loaded(lanes: usize, placed: impl Iterator<Item = usize>) -> usize {
+    let mut counts = vec![0usize; lanes.max(1)];
+    for lane in placed {
+        if let Some(c) = counts.get_mut(lane) {
+            *c += 1;
+        }
+    }
+    (0..counts.len()).min_by_key(|&i| counts[i]).unwrap_or(0)
 }
 
-/// One writer's share of `total` requests in flight (at least one each).
-pub fn in_flight_share(total: usize, lanes: usize) -> usize {
-    total.div_ceil(lanes.max(1)).max(1)
+/// Lane `lane`'s share of `total` requests in flight: the shares of all
+/// `lanes` add up to `total` (validation keeps `lanes` ≤ `total`).
+pub fn in_flight_share(total: usize, lanes: usize, lane: usize) -> usize {
+    let lanes = lanes.max(1);
+    (total / lanes + usize::from(lane < total % lanes)).max(1)
 }
 
 /// One lane: where its actors run, and what they share.
@@ -66,12 +77,13 @@ pub struct Shared<P: Payload> {
 
 impl<P: Payload> Lanes<P> {
     /// Starts `count` lanes (threads beyond the current one only if
-    /// `count` > 1), each with the writer `make_writer(lane)` builds on
-    /// the lane's thread.
+    /// `count` > 1), each with the writer `make_writer(lane, its share of
+    /// max_in_flight_requests)` builds on the lane's thread.
     pub fn start(
         count: usize,
+        max_in_flight_requests: usize,
         shared: Shared<P>,
-        make_writer: impl Fn(usize) -> Writer<P> + Send + Sync + 'static,
+        make_writer: impl Fn(usize, usize) -> Writer<P> + Send + Sync + 'static,
     ) -> std::io::Result<(Self, LaneThreads)> {
         let make_writer = Arc::new(make_writer);
         let mut threads = Vec::new();
@@ -86,7 +98,8 @@ impl<P: Payload> Lanes<P> {
                 Arbiter::current()
             };
             let make = make_writer.clone();
-            let writer = Writer::start_in_arbiter(&arbiter, move |_| make(lane));
+            let share = in_flight_share(max_in_flight_requests, count, lane);
+            let writer = Writer::start_in_arbiter(&arbiter, move |_| make(lane, share));
             lanes.push(Lane {
                 arbiter,
                 deps: Arc::new(PartitionDeps {
@@ -101,9 +114,14 @@ impl<P: Payload> Lanes<P> {
         Ok((Lanes { lanes }, LaneThreads(threads)))
     }
 
-    /// The lane of `partition`.
-    pub fn for_partition(&self, partition: i32) -> &Lane<P> {
-        &self.lanes[lane_of(partition, self.lanes.len())]
+    /// Lane `index` (< [`Lanes::count`]).
+    pub fn get(&self, index: usize) -> &Lane<P> {
+        &self.lanes[index]
+    }
+
+    /// How many lanes (at least one).
+    pub fn count(&self) -> usize {
+        self.lanes.len()
     }
 
     /// The process's in-flight budget (one for every lane).
@@ -117,19 +135,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn partitions_spread_over_the_lanes_round_robin() {
-        let lanes: Vec<usize> = (0..6).map(|p| lane_of(p, 4)).collect();
-        assert_eq!(lanes, [0, 1, 2, 3, 0, 1]);
-        assert!((0..100).all(|p| lane_of(p, 1) == 0));
-        // A nonsensical partition number still lands on a lane.
-        assert_eq!(lane_of(-1, 4), 3);
+    fn a_partition_goes_to_the_lane_with_the_fewest() {
+        // Whatever numbers the group hands this process (here only even
+        // ones, as roundrobin over two processes would), they spread.
+        let mut placed = Vec::new();
+        for _partition in [0, 2, 4, 6, 8, 10] {
+            placed.push(least_loaded(2, placed.iter().copied()));
+        }
+        assert_eq!(placed, [0, 1, 0, 1, 0, 1]);
+        assert_eq!(least_loaded(3, [0, 0, 2].into_iter()), 1);
+        assert_eq!(least_loaded(1, [0, 0].into_iter()), 0);
     }
 
     #[test]
-    fn every_writer_gets_a_share_of_the_requests_in_flight() {
-        assert_eq!(in_flight_share(32, 1), 32);
-        assert_eq!(in_flight_share(32, 2), 16);
-        assert_eq!(in_flight_share(32, 3), 11);
-        assert_eq!(in_flight_share(2, 4), 1);
+    fn the_shares_of_the_requests_in_flight_add_up_to_the_limit() {
+        for (total, lanes) in [(32, 1), (32, 2), (32, 3), (4, 4), (64, 5)] {
+            let shares: Vec<usize> = (0..lanes)
+                .map(|l| in_flight_share(total, lanes, l))
+                .collect();
+            assert_eq!(
+                shares.iter().sum::<usize>(),
+                total,
+                "{total} over {lanes}: {shares:?}"
+            );
+            assert!(shares.iter().max().unwrap() - shares.iter().min().unwrap() <= 1);
+        }
+        assert_eq!(in_flight_share(32, 3, 0), 11);
+        assert_eq!(in_flight_share(32, 3, 2), 10);
     }
 }

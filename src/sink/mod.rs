@@ -15,8 +15,9 @@
 //! ```
 //!
 //! The partition actors and the writer run on `writer.pipeline_threads`
-//! [`lanes`]: partition `p` on lane `p % lanes`, each lane with a writer
-//! of its own; the converters and the request threads serve every lane.
+//! [`lanes`]: each partition on the lane with the fewest, each lane with a
+//! writer of its own; the converters and the request threads serve every
+//! lane.
 //!
 //! # Life of one message
 //! 1. **poll**: the partition's own librdkafka queue yields it (in a chunk
@@ -66,7 +67,7 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use rdkafka::producer::{FutureProducer, Producer};
 
-use crate::config::{Config, Model};
+use crate::config::{self, Config, Model};
 use crate::convert::{TimeseriesConverter, WideColumnConverter};
 use crate::tablestore::flatrows::TimeseriesRow;
 use crate::tablestore::RowChange;
@@ -162,10 +163,7 @@ async fn run_pipeline<P: Payload>(
         writer::requests::RequestRuntime::new(config.writer.client_threads)
             .context("starting the Tablestore request threads")?,
     );
-    let lane_count = config.writer.pipeline_threads;
-    let mut writer_config = config.writer.clone();
-    writer_config.max_in_flight_requests =
-        lanes::in_flight_share(writer_config.max_in_flight_requests, lane_count);
+    let writer_config = config.writer.clone();
     let (client, table, topic) = (
         started.destination.client.clone(),
         config.tablestore.table.clone(),
@@ -173,19 +171,23 @@ async fn run_pipeline<P: Payload>(
     );
     let writer_budget = budget.clone();
     let (lanes, lane_threads) = lanes::Lanes::start(
-        lane_count,
+        config.writer.pipeline_threads,
+        config.writer.max_in_flight_requests,
         lanes::Shared {
             converter: converters,
             budget,
             dead_letters,
             policy: config.kafka.failure_policy,
         },
-        move |lane| {
+        move |lane, max_in_flight_requests| {
             writer::Writer::<P>::new(
                 client.clone(),
                 table.clone(),
                 topic.clone(),
-                writer_config.clone(),
+                config::WriterConfig {
+                    max_in_flight_requests,
+                    ..writer_config.clone()
+                },
                 writer_budget.clone(),
                 requests.clone(),
                 lane,

@@ -119,8 +119,10 @@ impl<P: Payload> PartitionConsumer<P> {
         let now_paused = self.state.is_paused_for_budget();
         if was_paused != now_paused {
             let delta = if now_paused { 1 } else { -1 };
-            let n = PAUSED.fetch_add(delta, Ordering::AcqRel) + delta;
-            metrics::gauge!(names::PAUSED_PARTITIONS).set(n as f64);
+            PAUSED.fetch_add(delta, Ordering::AcqRel);
+            // An increment, not a set: lanes on other threads change it
+            // too (the supervisor re-sets it from PAUSED on its interval).
+            metrics::gauge!(names::PAUSED_PARTITIONS).increment(delta as f64);
         }
         for effect in effects {
             self.perform(effect, ctx);

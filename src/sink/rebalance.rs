@@ -8,8 +8,8 @@
 //! * **Assign**: before librdkafka starts fetching (in `pre_rebalance`),
 //!   the callback splits every assigned partition's queue, clears any
 //!   pause left from an earlier assignment, hands all of them to the
-//!   supervisor in one message and waits until the supervisor has started
-//!   their actors. Splitting *before* the assignment matters: librdkafka
+//!   supervisor in one message and waits until the supervisor has handed
+//!   each queue to the actor it starts on its lane. Splitting *before* the assignment matters: librdkafka
 //!   forwards a partition's fetch queue to the main queue when it starts
 //!   fetching unless the application already took that queue, so a split
 //!   made after the assignment races the first fetch.
@@ -47,7 +47,8 @@ pub type PartitionQueue = StreamPartitionQueue<SinkContext>;
 pub const FAULT_LATE_SPLIT_ENV: &str = "TABLESTORE_SINK_FAULT_LATE_SPLIT_MS";
 
 /// Callback → supervisor: these partitions are about to be assigned;
-/// here are their queues. Answer on `done` once their actors run.
+/// here are their queues. Answer on `done` once each is handed to its
+/// actor (started on its lane; the queue keeps messages until it runs).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Assigned {
@@ -123,7 +124,7 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
 
 impl SinkContext {
     /// Splits the queues of `tpl`, clears stale pauses, and waits until
-    /// the supervisor runs their actors.
+    /// the supervisor has handed them to their actors.
     fn hand_over(&self, base: &BaseConsumer<Self>, tpl: &TopicPartitionList) {
         let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) else {
             return;

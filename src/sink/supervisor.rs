@@ -15,7 +15,7 @@ use actix::prelude::*;
 
 use super::dead_letter::DeadLetters;
 use super::intake::{lease, QueueReturned};
-use super::lanes::Lanes;
+use super::lanes::{least_loaded, Lanes};
 use super::lifecycle::Failure;
 use super::messages::{
     Abandon, Assignment, BadRecord, Cancel, Drain, DrainReport, PartitionFailed, Rewind,
@@ -26,6 +26,7 @@ use super::payload::Payload;
 use super::prefetch::Prefetch;
 use super::rebalance::{Assigned, Bridge, ConsumerHandle, Revoked, Stray};
 use super::status::{StatusReporter, StatusState};
+use super::writer::Writer;
 use crate::config::{Config, FailurePolicy};
 use crate::metrics::names;
 
@@ -81,6 +82,9 @@ struct Owned<P: Payload> {
     consumer: usize,
     assignment: Assignment,
     addr: Addr<PartitionConsumer<P>>,
+    /// The lane it runs on, and that lane's writer (which holds its writes).
+    lane: usize,
+    writer: Addr<Writer<P>>,
     /// Resolves once the actor dropped the partition's queue: a revoke
     /// waits for it (see [`LeasedQueue`](super::intake::LeasedQueue)).
     queue_returned: QueueReturned,
@@ -129,8 +133,7 @@ impl<P: Payload> Supervisor<P> {
             if let Some(owned) = self.partitions.remove(&tp) {
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 owned.addr.do_send(Drain { done: tx });
-                let writer = self.lanes.for_partition(tp.partition).deps.writer.clone();
-                waits.push((tp, owned, writer, rx));
+                waits.push((tp, owned, rx));
             }
         }
         metrics::gauge!(names::ASSIGNED_PARTITIONS).set(self.partitions.len() as f64);
@@ -138,8 +141,11 @@ impl<P: Payload> Supervisor<P> {
         let status = self.status.clone();
         async move {
             let deadline = tokio::time::Instant::now() + timeout;
+            // Every report, up to the deadline; the late ones are
+            // abandoned as soon as it has passed.
+            let mut ended = Vec::with_capacity(waits.len());
             let mut late = 0usize;
-            for (tp, owned, writer, rx) in waits {
+            for (tp, owned, rx) in waits {
                 let report = match tokio::time::timeout_at(deadline, rx).await {
                     Ok(Ok(report)) => report,
                     // Timed out (or the actor is gone): stop it now.
@@ -149,28 +155,22 @@ impl<P: Payload> Supervisor<P> {
                         DrainReport::default()
                     }
                 };
-                // The actor may run on another thread: its handle of the
-                // queue must be gone before the revoke returns.
-                if tokio::time::timeout(CANCEL_GRACE, owned.queue_returned.wait())
-                    .await
-                    .is_err()
-                {
-                    tracing::error!(partition = %tp, "the partition actor still holds its queue after the drain; a later assignment of it may not wake");
-                }
-                // Also for a clean drain: the writer forgets the assignment.
-                let _ = tokio::time::timeout(
-                    CANCEL_GRACE,
-                    writer.send(Cancel {
-                        assignment: owned.assignment,
-                    }),
-                )
-                .await;
-                if report.failure.is_none() {
-                    // A FAILED partition stays FAILED: its next owner
-                    // stops at the same record and says so again.
-                    status.report(&tp, StatusState::Revoked, None, None);
-                }
+                ended.push((tp, owned, report));
             }
+            // Then all of them at once, within one grace period.
+            let grace = tokio::time::Instant::now() + CANCEL_GRACE;
+            futures::future::join_all(ended.into_iter().map(|(tp, owned, report)| {
+                let status = status.clone();
+                async move {
+                    release(&tp, owned, grace).await;
+                    if report.failure.is_none() {
+                        // A FAILED partition stays FAILED: its next owner
+                        // stops at the same record and says so again.
+                        status.report(&tp, StatusState::Revoked, None, None);
+                    }
+                }
+            }))
+            .await;
             if late > 0 {
                 tracing::warn!(
                     partitions = late,
@@ -180,6 +180,31 @@ impl<P: Payload> Supervisor<P> {
             }
         }
     }
+
+    /// The lane with the fewest partitions of this process.
+    fn next_lane(&self) -> usize {
+        least_loaded(self.lanes.count(), self.partitions.values().map(|o| o.lane))
+    }
+}
+
+/// After a drain or an abandon: waits (until `grace`) for the actor to
+/// drop its queue — it may run on another thread, and its last `Write`
+/// was sent before that — then has its lane's writer forget the
+/// assignment, so nothing of it is written after the next owner's rows.
+async fn release<P: Payload>(tp: &TopicPartition, owned: Owned<P>, grace: tokio::time::Instant) {
+    if tokio::time::timeout_at(grace, owned.queue_returned.wait())
+        .await
+        .is_err()
+    {
+        tracing::error!(partition = %tp, "the partition actor still holds its queue after the drain; a later assignment of it to this consumer may not wake");
+    }
+    let _ = tokio::time::timeout_at(
+        grace,
+        owned.writer.send(Cancel {
+            assignment: owned.assignment,
+        }),
+    )
+    .await;
 }
 
 impl<P: Payload> Actor for Supervisor<P> {
@@ -235,7 +260,8 @@ impl<P: Payload> Handler<Assigned> for Supervisor<P> {
             self.next_assignment += 1;
             let assignment = Assignment(self.next_assignment);
             tracing::info!(partition = %tp, consumer = msg.consumer, "partition assigned");
-            let lane = self.lanes.for_partition(tp.partition);
+            let lane_index = self.next_lane();
+            let lane = self.lanes.get(lane_index);
             let (queue, queue_returned) = lease(queue);
             let (partition, consumer, deps) = (tp.clone(), consumer.clone(), lane.deps.clone());
             let supervisor = ctx.address().recipient();
@@ -246,14 +272,20 @@ impl<P: Payload> Handler<Assigned> for Supervisor<P> {
                 consumer: msg.consumer,
                 assignment,
                 addr,
+                lane: lane_index,
+                writer: lane.deps.writer.clone(),
                 queue_returned,
             };
             if let Some(stale) = self.partitions.insert(tp.clone(), owned) {
-                // A stale actor for the same partition (missed revoke).
+                // A stale actor for the same partition (a revoke that never
+                // came): stop it, then cancel its writes, as a drain does.
+                if stale.consumer == msg.consumer {
+                    tracing::error!(partition = %tp, consumer = msg.consumer, "partition assigned again to the consumer that still had it; its queue may not wake until the next rebalance");
+                }
                 stale.addr.do_send(Abandon);
-                lane.deps.writer.do_send(Cancel {
-                    assignment: stale.assignment,
-                });
+                let tp = tp.clone();
+                let grace = tokio::time::Instant::now() + CANCEL_GRACE;
+                ctx.spawn(async move { release(&tp, stale, grace).await }.into_actor(self));
             }
             self.status.report(&tp, StatusState::Running, None, None);
         }

@@ -954,6 +954,11 @@ fn writer_ranges() {
         ("client_threads = 65", "writer.client_threads", "65"),
         ("pipeline_threads = 0", "writer.pipeline_threads", "0"),
         ("pipeline_threads = 65", "writer.pipeline_threads", "65"),
+        (
+            "pipeline_threads = 5\nmax_in_flight_requests = 4",
+            "writer.pipeline_threads",
+            "5",
+        ),
     ] {
         assert_eq!(key_value(&[("writer", line)]), kv(key, value), "{line}");
     }
