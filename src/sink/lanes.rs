@@ -53,6 +53,7 @@ pub struct Lane<P: Payload> {
 /// Every lane, by index.
 pub struct Lanes<P: Payload> {
     lanes: Vec<Lane<P>>,
+    shared: Arc<Shared<P>>,
 }
 
 /// The lanes' own threads (none for one lane); stopped when dropped,
@@ -86,6 +87,7 @@ impl<P: Payload> Lanes<P> {
         make_writer: impl Fn(usize, usize) -> Writer<P> + Send + Sync + 'static,
     ) -> std::io::Result<(Self, LaneThreads)> {
         let make_writer = Arc::new(make_writer);
+        let shared = Arc::new(shared);
         let mut threads = Vec::new();
         let mut lanes = Vec::with_capacity(count);
         for lane in 0..count.max(1) {
@@ -103,15 +105,12 @@ impl<P: Payload> Lanes<P> {
             lanes.push(Lane {
                 arbiter,
                 deps: Arc::new(PartitionDeps {
-                    converter: shared.converter.clone(),
+                    shared: shared.clone(),
                     writer,
-                    budget: shared.budget.clone(),
-                    dead_letters: shared.dead_letters.clone(),
-                    policy: shared.policy,
                 }),
             });
         }
-        Ok((Lanes { lanes }, LaneThreads(threads)))
+        Ok((Lanes { lanes, shared }, LaneThreads(threads)))
     }
 
     /// Lane `index` (< [`Lanes::count`]).
@@ -126,7 +125,7 @@ impl<P: Payload> Lanes<P> {
 
     /// The process's in-flight budget (one for every lane).
     pub fn budget(&self) -> &Budget {
-        &self.lanes[0].deps.budget
+        &self.shared.budget
     }
 }
 

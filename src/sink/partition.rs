@@ -17,10 +17,9 @@ use rdkafka::message::Message as _;
 use super::record::SourceRecord;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::budget::{Budget, BudgetPermit};
-use super::convert_worker::ConvertWorker;
-use super::dead_letter::DeadLetters;
+use super::budget::BudgetPermit;
 use super::intake::{intake, message_bytes, Intake, LeasedQueue};
+use super::lanes::Shared;
 use super::lifecycle::{Effect, Event, Failure, PartitionState};
 use super::messages::*;
 use super::offsets::Ledger;
@@ -28,19 +27,16 @@ use super::payload::Payload;
 use super::rebalance::SinkConsumer;
 use super::supervisor::{apply_policy, Verdict};
 use super::writer::Writer;
-use crate::config::FailurePolicy;
 use crate::metrics::names;
 
 /// Partitions paused for budget in this process (the gauge's value).
 pub static PAUSED: AtomicI64 = AtomicI64::new(0);
 
-/// What every partition actor of a lane shares.
+/// What every partition actor of a lane needs: what all lanes share, and
+/// the lane's writer.
 pub struct PartitionDeps<P: Payload> {
-    pub converter: Addr<ConvertWorker<P>>,
+    pub shared: Arc<Shared<P>>,
     pub writer: Addr<Writer<P>>,
-    pub budget: Budget,
-    pub dead_letters: DeadLetters,
-    pub policy: FailurePolicy,
 }
 
 pub struct PartitionConsumer<P: Payload> {
@@ -200,7 +196,7 @@ impl<P: Payload> PartitionConsumer<P> {
         mut permit: BudgetPermit,
         ctx: &mut Context<Self>,
     ) {
-        self.deps.budget.report();
+        self.deps.shared.budget.report();
         let count = messages.len();
         let bytes: usize = messages.iter().map(|(m, _)| message_bytes(m)).sum();
         let topic = self.labels[0].1.clone();
@@ -231,7 +227,7 @@ impl<P: Payload> PartitionConsumer<P> {
         let seq = self.next_chunk;
         self.next_chunk += 1;
         self.ledger.handed_out(1);
-        let convert = self.deps.converter.send(Convert::<P>::new(items));
+        let convert = self.deps.shared.converter.send(Convert::<P>::new(items));
         ctx.spawn(convert.into_actor(self).map(move |result, act, ctx| {
             act.ledger.answered(1);
             match result {
@@ -298,7 +294,7 @@ impl<P: Payload> PartitionConsumer<P> {
     /// The one path of every bad record: the failure policy decides.
     fn on_bad_record(&mut self, bad: BadRecord, ctx: &mut Context<Self>) {
         let offset = bad.offset;
-        match apply_policy(self.deps.policy, &self.deps.dead_letters, bad) {
+        match apply_policy(self.deps.shared.policy, &self.deps.shared.dead_letters, bad) {
             Verdict::DeadLetter(sent) => {
                 self.ledger.handed_out(1);
                 // Spawned in this actor's context: abandoned with it.
@@ -355,7 +351,7 @@ impl<P: Payload> Actor for PartitionConsumer<P> {
         let stream = intake(
             queue,
             self.tp.topic.clone(),
-            self.deps.budget.clone(),
+            self.deps.shared.budget.clone(),
             self.tp.to_string(),
         );
         self.intake = Some(ctx.add_stream(stream));
