@@ -138,6 +138,13 @@ impl<P: Payload> Writer<P> {
         }
     }
 
+    /// This lane's queue, requests in flight and adaptive limit.
+    fn report_gauges(&self) {
+        crate::metrics::events::writer_queue(&self.lane, self.queue.len(), self.in_flight.len());
+        metrics::gauge!(names::WRITER_CONCURRENCY_LIMIT, "lane" => self.lane.clone())
+            .set(self.concurrency.limit() as f64);
+    }
+
     fn batch_limits(&self) -> BatchLimits {
         BatchLimits {
             max_rows: self.limits.max_batch_rows,
@@ -204,7 +211,7 @@ impl<P: Payload> Writer<P> {
             },
         );
         self.concurrency.on_send(self.in_flight.len());
-        crate::metrics::events::writer_queue(&self.lane, self.queue.len(), self.in_flight.len());
+        self.report_gauges();
     }
 
     fn on_response(
@@ -233,8 +240,6 @@ impl<P: Payload> Writer<P> {
             Some(_) => Answer::PushedBack,
         };
         self.concurrency.on_answer(answer, rtt, Instant::now());
-        metrics::gauge!(names::WRITER_CONCURRENCY_LIMIT, "lane" => self.lane.clone())
-            .set(self.concurrency.limit() as f64);
         let outcome = match (&request_error, settled.written.len()) {
             (None, n) if n == rows => "ok",
             (None, _) => "partial",
@@ -262,7 +267,7 @@ impl<P: Payload> Writer<P> {
             self.retry_later(settled.retry, disposition, &error, ctx);
         }
         self.pump(ctx, false);
-        crate::metrics::events::writer_queue(&self.lane, self.queue.len(), self.in_flight.len());
+        self.report_gauges();
     }
 
     fn acknowledge(&mut self, written: Vec<Queued<P>>) {
@@ -404,6 +409,13 @@ impl<P: Payload> Writer<P> {
 
 impl<P: Payload> Actor for Writer<P> {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        // The gauges are set as requests come and go; re-set here too, so
+        // a lane's series stay on the endpoint while its writer is idle
+        // (gauges expire after `metrics::GAUGE_IDLE_TIMEOUT`).
+        ctx.run_interval(crate::metrics::REFRESH, |act, _| act.report_gauges());
+    }
 }
 
 impl<P: Payload> Handler<Write<P>> for Writer<P> {
