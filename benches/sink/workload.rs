@@ -172,11 +172,13 @@ fn bare_consumer(bootstrap: &str, group: &str) -> ClientConfig {
 /// settings (larger fetches than the sink's: the cheapest reading)
 /// reading `n` messages of the topic and parsing each value with
 /// `serde_json` (into a `Value`, as a naive sink would). Returns (msg/s,
-/// CPU µs per message) of this process while it ran.
-pub fn floor(bootstrap: &str, topic: &str, n: u64) -> (f64, f64) {
-    let consumer: BaseConsumer = bare_consumer(bootstrap, &format!("bench-floor-{topic}"))
-        .create()
-        .unwrap();
+/// CPU µs per message) of this process while it ran. Each `reading` of a
+/// topic is its own consumer group, so it reads the topic from the start.
+pub fn floor(bootstrap: &str, topic: &str, n: u64, reading: &str) -> (f64, f64) {
+    let consumer: BaseConsumer =
+        bare_consumer(bootstrap, &format!("bench-floor-{reading}-{topic}"))
+            .create()
+            .unwrap();
     consumer.subscribe(&[topic]).unwrap();
     let me = std::process::id();
     let mut count = 0u64;
