@@ -1,7 +1,8 @@
 //! What an operator sees on the metrics listener (issue 11, item 4):
 //! `/healthz`, `/readyz` (starting, waiting for the topic, ready, a
 //! stopped partition, Tablestore gone silent), series that exist at zero
-//! from the start, and the process, writer and budget gauges.
+//! from the start, the process, writer and budget gauges, and how the
+//! partitions are spread over the pipeline lanes.
 
 mod common;
 
@@ -236,5 +237,51 @@ async fn a_silent_tablestore_makes_the_sink_not_ready_until_it_answers_again() {
             .then_some(())
     })
     .await;
+    assert!(sink.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_are_spread_over_the_pipeline_lanes() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let emu = common::emulator(&dir.path().join("ts")).await;
+    let topic = common::unique("lanes");
+    broker.create_topic(&topic, 6).await;
+    let port = free_port();
+    let cfg = config(
+        "lanes",
+        &broker.bootstrap(),
+        &topic,
+        &emu.endpoint(),
+        "lanes",
+        "",
+        &metrics_extra(port, "[writer]\npipeline_threads = 2"),
+    );
+    let sink = SinkProcess::start(dir.path(), "sink", &cfg);
+    // Six partitions over two lanes, placed on the lane with the fewest:
+    // three each, whatever order the group's rebalances hand them out in.
+    let mut last = String::from("no scrape");
+    let settled = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some((_, text)) = get(port, "/metrics").await {
+                let lane = |l: &str| sample(&text, names::LANE_PARTITIONS, &[("lane", l)]);
+                let seen = (
+                    sample(&text, names::ASSIGNED_PARTITIONS, &[]),
+                    lane("0"),
+                    lane("1"),
+                );
+                if seen == (Some(6.0), Some(3.0), Some(3.0)) {
+                    return;
+                }
+                last = format!("assigned, lane 0, lane 1: {seen:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(
+        settled.is_ok(),
+        "the lanes never ran three of the six partitions each; last seen {last}"
+    );
     assert!(sink.stop().success());
 }

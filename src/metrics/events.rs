@@ -62,6 +62,7 @@ pub fn started(config: &Config) {
     for lane in 0..config.writer.pipeline_threads {
         writer_queue(&lane.to_string(), 0, 0);
         metrics::gauge!(names::WRITER_CONCURRENCY_LIMIT, "lane" => lane.to_string()).set(1.0);
+        metrics::gauge!(names::LANE_PARTITIONS, "lane" => lane.to_string()).set(0.0);
     }
 }
 

@@ -31,6 +31,7 @@ pub const COMMIT_FAILURES: &str = "tablestore_sink_commit_failures_total";
 pub const WRITER_QUEUED_ROWS: &str = "tablestore_sink_writer_queued_rows";
 pub const WRITER_REQUESTS_IN_FLIGHT: &str = "tablestore_sink_writer_requests_in_flight";
 pub const WRITER_CONCURRENCY_LIMIT: &str = "tablestore_sink_writer_concurrency_limit";
+pub const LANE_PARTITIONS: &str = "tablestore_sink_lane_partitions";
 pub const IN_FLIGHT_BYTES_LIMIT: &str = "tablestore_sink_in_flight_bytes_limit";
 pub const TABLESTORE_ERRORS: &str = "tablestore_sink_tablestore_errors_total";
 
@@ -64,6 +65,7 @@ pub const ALL: &[&str] = &[
     WRITER_QUEUED_ROWS,
     WRITER_REQUESTS_IN_FLIGHT,
     WRITER_CONCURRENCY_LIMIT,
+    LANE_PARTITIONS,
     IN_FLIGHT_BYTES_LIMIT,
     TABLESTORE_ERRORS,
 ];
@@ -188,6 +190,11 @@ pub fn describe_all() {
         WRITER_CONCURRENCY_LIMIT,
         Unit::Count,
         "The adaptive limit on write requests in flight of a pipeline lane's writer (1 to its share of writer.max_in_flight_requests): grows while Tablestore keeps up, halves when it throttles or fails."
+    );
+    describe_gauge!(
+        LANE_PARTITIONS,
+        Unit::Count,
+        "Partitions a pipeline lane (label lane) runs: an assigned partition goes to the lane with the fewest; revokes can leave the lanes uneven until the next assignment."
     );
     describe_gauge!(
         IN_FLIGHT_BYTES_LIMIT,

@@ -136,7 +136,7 @@ impl<P: Payload> Supervisor<P> {
                 waits.push((tp, owned, rx));
             }
         }
-        metrics::gauge!(names::ASSIGNED_PARTITIONS).set(self.partitions.len() as f64);
+        self.report_partitions();
         let timeout = self.drain_timeout();
         let status = self.status.clone();
         async move {
@@ -185,6 +185,20 @@ impl<P: Payload> Supervisor<P> {
     fn next_lane(&self) -> usize {
         least_loaded(self.lanes.count(), self.partitions.values().map(|o| o.lane))
     }
+
+    /// The partitions this process runs, in all and per lane.
+    fn report_partitions(&self) {
+        metrics::gauge!(names::ASSIGNED_PARTITIONS).set(self.partitions.len() as f64);
+        let mut per_lane = vec![0usize; self.lanes.count()];
+        for owned in self.partitions.values() {
+            if let Some(count) = per_lane.get_mut(owned.lane) {
+                *count += 1;
+            }
+        }
+        for (lane, count) in per_lane.into_iter().enumerate() {
+            metrics::gauge!(names::LANE_PARTITIONS, "lane" => lane.to_string()).set(count as f64);
+        }
+    }
 }
 
 /// After a drain or an abandon: waits (until `grace`) for the actor to
@@ -213,7 +227,7 @@ impl<P: Payload> Actor for Supervisor<P> {
     fn started(&mut self, ctx: &mut Context<Self>) {
         // Process-wide gauges, re-set so they never go idle.
         ctx.run_interval(crate::metrics::REFRESH, |act, _| {
-            metrics::gauge!(names::ASSIGNED_PARTITIONS).set(act.partitions.len() as f64);
+            act.report_partitions();
             metrics::gauge!(names::IN_FLIGHT_BYTES).set(act.lanes.budget().in_use() as f64);
             let paused = super::partition::PAUSED.load(std::sync::atomic::Ordering::Acquire);
             metrics::gauge!(names::PAUSED_PARTITIONS).set(paused as f64);
@@ -289,7 +303,7 @@ impl<P: Payload> Handler<Assigned> for Supervisor<P> {
             }
             self.status.report(&tp, StatusState::Running, None, None);
         }
-        metrics::gauge!(names::ASSIGNED_PARTITIONS).set(self.partitions.len() as f64);
+        self.report_partitions();
         let _ = msg.done.send(());
     }
 }

@@ -30,6 +30,7 @@ pub const GAUGES: &[&str] = &[
     names::WRITER_QUEUED_ROWS,
     names::WRITER_REQUESTS_IN_FLIGHT,
     names::WRITER_CONCURRENCY_LIMIT,
+    names::LANE_PARTITIONS,
     names::IN_FLIGHT_BYTES_LIMIT,
 ];
 
