@@ -167,15 +167,14 @@ mod tests {
     use super::*;
     use crate::sink::budget::BudgetPermit;
     use crate::sink::messages::EncodedWrite;
-    use crate::tablestore::flatrows::TimeseriesRow;
+    use crate::sink::payload::Point;
     use crate::tablestore::RowChange;
     use rdkafka::Timestamp;
     use std::mem::size_of;
 
     #[test]
     fn the_overhead_covers_the_structs_a_message_lives_in() {
-        let entry =
-            size_of::<EncodedWrite<RowChange>>().max(size_of::<EncodedWrite<TimeseriesRow>>());
+        let entry = size_of::<EncodedWrite<RowChange>>().max(size_of::<EncodedWrite<Point>>());
         let chunk_slot = size_of::<(SourceRecord, BudgetPermit)>();
         assert!(
             MESSAGE_OVERHEAD_BYTES >= entry + chunk_slot,
