@@ -96,8 +96,8 @@ impl Payload for RowChange {
 /// A TimeSeries point on its way. Shared, so that a request takes its
 /// batch's points to the request threads (a clone is a reference count)
 /// and builds the FlatBuffers there, while the writer keeps them for a
-/// retry: built on the writer's thread, that encoding was the largest part
-/// of its CPU per point.
+/// retry. Built on the writer's actix thread, that encoding cost it about
+/// 1.4 of its 3.8 µs per point (`cargo bench --bench sink`, `BENCH=drain`).
 #[derive(Clone, Debug)]
 pub struct Point(pub Arc<TimeseriesRow>);
 
