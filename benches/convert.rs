@@ -7,9 +7,10 @@
 //!   converter threads run (parse, type detection, limits, PlainBuffer,
 //!   the order key).
 //!
-//! The process uses the sink's allocator (mimalloc). Each figure is the fastest of `BENCH_ROUNDS` (default 7) rounds over
-//! `BENCH_RECORDS` (default 200 000) records, the two variants
-//! interleaved in every round.
+//! The process uses the sink's allocator (mimalloc). Each figure is the
+//! fastest of `BENCH_ROUNDS` (default 7) rounds over `BENCH_RECORDS`
+//! (default 200 000) records, the two variants interleaved in every
+//! round.
 //!
 //! Run: `cargo bench --bench convert`.
 
@@ -24,10 +25,6 @@ mod rig;
 mod workload;
 
 use std::hint::black_box;
-
-// The sink's allocator, so allocations cost what they cost in the sink.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 
 use tablestore_sink::config::WideColumnConfig;
@@ -35,6 +32,10 @@ use tablestore_sink::convert::{Record, WideColumnConverter};
 use tablestore_sink::sink::payload::Payload;
 use tablestore_sink::tablestore::RowChange;
 use workload::Workload;
+
+// The sink's allocator, so allocations cost what they cost in the sink.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)

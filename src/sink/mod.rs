@@ -70,7 +70,7 @@ use rdkafka::producer::{FutureProducer, Producer};
 use crate::config::{self, Config, Model};
 use crate::convert::{TimeseriesConverter, WideColumnConverter};
 use crate::tablestore::RowChange;
-use payload::Payload;
+use payload::{Payload, Point};
 
 /// Runs the sink until SIGINT/SIGTERM, then drains, commits and returns.
 pub fn run(config: Config) -> anyhow::Result<()> {
@@ -117,7 +117,7 @@ pub async fn run_until(
                 .context("tablestore.model = \"timeseries\" needs a [timeseries] section")?;
             let converter =
                 TimeseriesConverter::new(ts).context("setting up the TimeSeries conversion")?;
-            run_pipeline::<payload::Point>(&config, converter, &started, stop).await
+            run_pipeline::<Point>(&config, converter, &started, stop).await
         }
     };
     if let Some(emulator) = started.destination.embedded {
