@@ -136,7 +136,11 @@ async fn status_watch_refreshes_until_interrupted() {
         .produce(&topic, &[(0, None, Some(r#"{"a":"1"}"#))])
         .await;
 
-    let mut watch = Command::new(binary())
+    // Started with SIGINT ignored, as a non-interactive shell starts a
+    // background job: the watch's own handler must still stop it.
+    let mut watch = Command::new("sh")
+        .args(["-c", r#"trap "" INT; exec "$0" "$@""#])
+        .arg(binary())
         .args(["status", "--watch", "0.5", "--config"])
         .arg(&path)
         .stdout(Stdio::piped())
@@ -164,9 +168,19 @@ async fn status_watch_refreshes_until_interrupted() {
         .arg("-INT")
         .arg(watch.id().to_string())
         .status();
-    let status = watch.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = watch.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = watch.kill();
+            panic!("`status --watch` did not stop within 15 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let text = reader.join().unwrap();
-    assert!(!status.success(), "interrupted, not finished");
+    assert_eq!(status.code(), Some(130), "interrupted: 128 + SIGINT");
     let frames: Vec<&str> = text.split("\n-- ").collect();
     assert!(
         text.starts_with("-- ") && frames.len() >= 2,

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
+
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use serde_json::json;
@@ -81,6 +83,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
+    exit_on_signal()?;
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     loop {
         let started = std::time::Instant::now();
@@ -95,6 +98,30 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
         std::io::Write::flush(&mut std::io::stdout())?;
         std::thread::sleep(Duration::from_secs_f64(seconds).saturating_sub(started.elapsed()));
     }
+}
+
+/// Ends the process (status [`super::exit::INTERRUPTED`]) on SIGINT or
+/// SIGTERM. The watch installs its own handler rather than rely on the
+/// default action: a job started in the background of a non-interactive
+/// shell inherits SIGINT as *ignored*, and Ctrl-C or `kill -INT` would
+/// then not stop it. Installing a handler replaces that disposition.
+fn exit_on_signal() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the signal thread's runtime")?;
+    let mut signals = runtime
+        .block_on(async { crate::shutdown::Shutdown::install() })
+        .context("installing signal handlers")?;
+    std::thread::Builder::new()
+        .name("status-signals".into())
+        .spawn(move || {
+            runtime.block_on(signals.recv());
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+            std::process::exit(super::exit::INTERRUPTED);
+        })
+        .context("starting the signal thread")?;
+    Ok(())
 }
 
 /// The status as text (`format`), one snapshot.
