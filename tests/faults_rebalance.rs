@@ -6,7 +6,10 @@
 //! * a partition stopped by the `stop` policy stops again at the same
 //!   record after every reassignment, and says FAILED;
 //! * a revoked partition's retrying writes are cancelled, so they cannot
-//!   overwrite what its next owner wrote.
+//!   overwrite what its next owner wrote;
+//! * a partition assigned back to the consumer whose old actor still holds
+//!   its queue is read (the old handle used to switch the new one's
+//!   wake-ups off).
 
 mod common;
 
@@ -314,6 +317,101 @@ async fn a_revoked_partitions_retrying_writes_never_land_after_its_next_owners()
     assert!(a.stop().success());
     assert!(b.stop().success());
     down.stop().await;
+}
+
+/// The rows of `table` once there are at least `count`.
+async fn rows_at_least(
+    client: &tablestore_sink::tablestore::Client,
+    table: &str,
+    count: usize,
+    sinks: &[&SinkProcess],
+) -> Vec<tablestore_sink::tablestore::plainbuffer::Row> {
+    until(&format!("{count} rows"), sinks, || async {
+        let rows = common::all_rows(client, table, KAFKA_PK).await;
+        (rows.len() >= count).then_some(rows)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_assigned_back_while_its_old_queue_is_out_is_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let emu = common::emulator(&dir.path().join("ts")).await;
+    let client = common::client(&emu);
+    let name = "holdq";
+    let topic = common::unique(name);
+    let partitions = 2;
+    broker.create_topic(&topic, partitions).await;
+    let cfg = config(
+        name,
+        &broker.bootstrap(),
+        &topic,
+        &emu.endpoint(),
+        name,
+        "",
+        "",
+    );
+    // A's stopped actors give their queues back 4 s late: longer than a
+    // revoke waits for them (2 s), so each rebalance assigns A a partition
+    // whose old handle is still out. (A silenced queue would still be read
+    // at its actor's 5 s refresh, so the rows alone cannot tell; the log
+    // says whether the new queue was split only after the old one was
+    // back, and `lease::tests` shows the silence itself.)
+    let a = SinkProcess::start_with_env(
+        dir.path(),
+        "a",
+        &cfg,
+        &[("TABLESTORE_SINK_FAULT_HOLD_QUEUE_MS", "4000")],
+    );
+    wait_log(&a, "partition assigned").await;
+    let mut msgs = Vec::new();
+    let mut placed = Vec::new();
+    let round = |first: usize| numbered(first, 20, partitions, 0);
+    let first = round(0);
+    placed.extend(produce(&broker, &topic, &first).await);
+    msgs.extend(first);
+    rows_at_least(&client, name, 20, &[&a]).await;
+
+    // B joins: A keeps one partition, on the consumer that had it.
+    let b = SinkProcess::start(dir.path(), "b", &cfg);
+    wait_log(&b, "partition assigned").await;
+    let second = round(20);
+    placed.extend(produce(&broker, &topic, &second).await);
+    msgs.extend(second);
+    rows_at_least(&client, name, 40, &[&a, &b]).await;
+
+    // B leaves: A takes both back, the one it kept again with its old
+    // handle out.
+    assert!(b.stop().success());
+    let third = round(40);
+    placed.extend(produce(&broker, &topic, &third).await);
+    msgs.extend(third);
+    let rows = rows_at_least(&client, name, 60, &[&a]).await;
+
+    let log = a.log_text();
+    assert!(
+        log.contains("previous queue is still out"),
+        "the fault did not happen, so this run proves nothing:\n{}",
+        tail(&log, 40)
+    );
+    assert!(
+        !log.contains("its new queue may not wake"),
+        "{}",
+        tail(&log, 40)
+    );
+    let names = Names::of(name);
+    Verdict::defaults(
+        &broker,
+        &topic,
+        partitions,
+        &names,
+        &expected_rows(&msgs),
+        &BTreeSet::new(),
+        &placed,
+    )
+    .check(&rows);
+    assert!(a.stop().success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

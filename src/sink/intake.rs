@@ -8,9 +8,8 @@
 //! acknowledgements and drains meanwhile, and nothing more is read from
 //! the queue until the budget comes.
 //!
-//! The queue is on loan ([`LeasedQueue`]): whoever gave it out can wait
-//! for it to be dropped ([`QueueReturned`]), on whichever thread runs the
-//! actor that holds it.
+//! The queue is on loan ([`LeasedQueue`]; see [`lease`](super::lease)
+//! for why a queue's return is awaited).
 
 use std::sync::Arc;
 
@@ -19,7 +18,7 @@ use rdkafka::error::KafkaResult;
 use rdkafka::message::Message as _;
 
 use super::budget::{Budget, BudgetPermit};
-use super::rebalance::PartitionQueue;
+use super::lease::LeasedQueue;
 use super::record::SourceRecord;
 
 /// Messages handed to the converter at once (at most).
@@ -39,40 +38,6 @@ const COPIES_IN_FLIGHT: usize = 2;
 /// of its own, 208-byte entries); the [`SourceRecord`] is smaller, so 640
 /// now errs on the safe side.
 pub const MESSAGE_OVERHEAD_BYTES: usize = 640;
-
-/// A partition's queue, lent to the actor that reads it. librdkafka keeps
-/// one wake-up callback per partition queue: a handle of a revoked
-/// assignment that is dropped after the next assignment's handle was split
-/// switches the callback off for the new one, which then never wakes.
-/// So a revoke finishes only once the old handle is gone.
-pub struct LeasedQueue {
-    /// Dropped first (fields drop in declaration order), so `returned`
-    /// resolves only after the queue is gone.
-    queue: PartitionQueue,
-    _returned: tokio::sync::oneshot::Sender<()>,
-}
-
-/// Resolves once its [`LeasedQueue`] is dropped.
-pub struct QueueReturned(tokio::sync::oneshot::Receiver<()>);
-
-impl QueueReturned {
-    pub async fn wait(self) {
-        // Nothing is ever sent: the sender's drop is the signal.
-        let _ = self.0.await;
-    }
-}
-
-/// Lends `queue` out.
-pub fn lease(queue: PartitionQueue) -> (LeasedQueue, QueueReturned) {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    (
-        LeasedQueue {
-            queue,
-            _returned: tx,
-        },
-        QueueReturned(rx),
-    )
-}
 
 pub enum Intake {
     /// The next chunk waits for budget.
@@ -105,7 +70,7 @@ pub fn intake(
 ) -> impl Stream<Item = Intake> {
     let messages = futures::stream::unfold((queue, topic), |(leased, topic)| async move {
         let item: KafkaResult<SourceRecord> = leased
-            .queue
+            .queue()
             .recv()
             .await
             .map(|m| SourceRecord::copy_of(&m, &topic));

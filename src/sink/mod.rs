@@ -48,6 +48,7 @@ pub mod dead_letter;
 pub mod destination;
 pub mod intake;
 pub mod lanes;
+pub mod lease;
 pub mod lifecycle;
 pub mod messages;
 pub mod offsets;

@@ -18,8 +18,9 @@ use super::record::SourceRecord;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::budget::BudgetPermit;
-use super::intake::{intake, message_bytes, Intake, LeasedQueue};
+use super::intake::{intake, message_bytes, Intake};
 use super::lanes::Shared;
+use super::lease::LeasedQueue;
 use super::lifecycle::{Effect, Event, Failure, PartitionState};
 use super::messages::*;
 use super::offsets::Ledger;

@@ -12,7 +12,10 @@
 //!   each queue to the actor it starts on its lane. Splitting *before* the assignment matters: librdkafka
 //!   forwards a partition's fetch queue to the main queue when it starts
 //!   fetching unless the application already took that queue, so a split
-//!   made after the assignment races the first fetch.
+//!   made after the assignment races the first fetch. A partition whose
+//!   earlier queue handle is still out (its actor has not stopped, or no
+//!   revoke came) is drained first, and split only once that handle is
+//!   back (see [`lease`](super::lease)).
 //! * **Revoke**: the callback asks the supervisor to drain the revoked
 //!   partitions and blocks until it answers (bounded), then commits
 //!   synchronously, so the next owner starts where our acknowledged
@@ -34,8 +37,10 @@ use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::statistics::Statistics;
 use rdkafka::TopicPartitionList;
 
+use super::lease::{lend_when_returned, LeasedQueue, QueueReturned, QueueSlots};
 use super::messages::TopicPartition;
 use super::prefetch::Prefetch;
+use super::supervisor::CANCEL_GRACE;
 use crate::config::{Config, OffsetReset};
 use crate::metrics::names;
 
@@ -53,7 +58,7 @@ pub const FAULT_LATE_SPLIT_ENV: &str = "TABLESTORE_SINK_FAULT_LATE_SPLIT_MS";
 #[rtype(result = "()")]
 pub struct Assigned {
     pub consumer: usize,
-    pub partitions: Vec<(TopicPartition, PartitionQueue)>,
+    pub partitions: Vec<(TopicPartition, LeasedQueue, QueueReturned)>,
     pub done: crossbeam_channel::Sender<()>,
 }
 
@@ -96,6 +101,8 @@ pub struct SinkContext {
     closing: Arc<AtomicBool>,
     /// See [`FAULT_LATE_SPLIT_ENV`].
     late_split: Option<Duration>,
+    /// The partition queue handles this consumer has lent out.
+    slots: QueueSlots,
 }
 
 impl ClientContext for SinkContext {
@@ -134,10 +141,27 @@ impl SinkContext {
         if let Err(e) = base.resume(tpl) {
             tracing::debug!(consumer = self.index, error = %e, "resume before assignment");
         }
+        let assigned = partitions(tpl);
+        let still_out: Vec<TopicPartition> = assigned
+            .iter()
+            .filter(|tp| !self.slots.returned(tp, Duration::ZERO))
+            .cloned()
+            .collect();
+        if !still_out.is_empty() {
+            // The revoke of their last assignment did not finish, or never
+            // came: drain what still runs, then wait for the handles.
+            tracing::warn!(
+                consumer = self.index,
+                partitions = still_out.len(),
+                "assigned partitions whose previous queue is still out; draining that first"
+            );
+            self.drain_and_wait(still_out);
+        }
         let mut handed = Vec::new();
-        for tp in partitions(tpl) {
-            match consumer.split_partition_queue(&tp.topic, tp.partition) {
-                Some(queue) => handed.push((tp, queue)),
+        for tp in assigned {
+            let split = || consumer.split_partition_queue(&tp.topic, tp.partition);
+            match lend_when_returned(&self.slots, &tp, CANCEL_GRACE, split) {
+                Some((queue, returned)) => handed.push((tp, queue, returned)),
                 None => {
                     tracing::error!(consumer = self.index, partition = %tp, "cannot split the partition queue")
                 }
@@ -158,6 +182,20 @@ impl SinkContext {
             );
         }
     }
+
+    /// Asks the supervisor to drain `partitions` (those it runs for this
+    /// consumer) and waits for its answer, at most the revoke wait.
+    fn drain_and_wait(&self, partitions: Vec<TopicPartition>) {
+        let (done, wait) = crossbeam_channel::bounded(1);
+        self.bridge.revoked.do_send(Revoked {
+            consumer: self.index,
+            partitions,
+            done,
+        });
+        if wait.recv_timeout(self.revoke_wait).is_err() {
+            tracing::warn!(consumer = self.index, timeout_ms = self.revoke_wait.as_millis() as u64, "drain did not answer in time; unacknowledged messages will be redelivered to the next owner");
+        }
+    }
 }
 
 impl ConsumerContext for SinkContext {
@@ -172,21 +210,13 @@ impl ConsumerContext for SinkContext {
             Rebalance::Revoke(tpl) => {
                 metrics::counter!(names::REBALANCES, "kind" => "revoke").increment(1);
                 if !self.closing.load(Ordering::Acquire) {
-                    let (done, wait) = crossbeam_channel::bounded(1);
                     let parts = partitions(tpl);
                     tracing::info!(
                         consumer = self.index,
                         partitions = parts.len(),
                         "partitions revoked; draining in-flight writes"
                     );
-                    self.bridge.revoked.do_send(Revoked {
-                        consumer: self.index,
-                        partitions: parts,
-                        done,
-                    });
-                    if wait.recv_timeout(self.revoke_wait).is_err() {
-                        tracing::warn!(consumer = self.index, timeout_ms = self.revoke_wait.as_millis() as u64, "drain did not answer in time; unacknowledged messages will be redelivered to the next owner");
-                    }
+                    self.drain_and_wait(parts);
                 }
                 commit_stored(base, self.index);
             }
@@ -305,12 +335,13 @@ impl ConsumerHandle {
             index,
             bridge,
             consumer: OnceLock::new(),
-            revoke_wait: drain + super::supervisor::CANCEL_GRACE,
+            revoke_wait: drain + CANCEL_GRACE,
             closing: closing.clone(),
             late_split: std::env::var(FAULT_LATE_SPLIT_ENV)
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .map(Duration::from_millis),
+            slots: QueueSlots::default(),
         };
         let consumer: Arc<SinkConsumer> =
             Arc::new(consumer_config(config, index, prefetch).create_with_context(context)?);

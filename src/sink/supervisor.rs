@@ -14,8 +14,8 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use super::dead_letter::DeadLetters;
-use super::intake::{lease, QueueReturned};
 use super::lanes::{least_loaded, Lanes};
+use super::lease::QueueReturned;
 use super::lifecycle::Failure;
 use super::messages::{
     Abandon, Assignment, BadRecord, Cancel, Drain, DrainReport, PartitionFailed, Rewind,
@@ -86,7 +86,7 @@ struct Owned<P: Payload> {
     lane: usize,
     writer: Addr<Writer<P>>,
     /// Resolves once the actor dropped the partition's queue: a revoke
-    /// waits for it (see [`LeasedQueue`](super::intake::LeasedQueue)).
+    /// waits for it (see [`lease`](super::lease)).
     queue_returned: QueueReturned,
 }
 
@@ -210,7 +210,7 @@ async fn release<P: Payload>(tp: &TopicPartition, owned: Owned<P>, grace: tokio:
         .await
         .is_err()
     {
-        tracing::error!(partition = %tp, "the partition actor still holds its queue after the drain; a later assignment of it to this consumer may not wake");
+        tracing::error!(partition = %tp, "the partition actor still holds its queue after the drain; a later assignment of it to this consumer waits for it");
     }
     let _ = tokio::time::timeout_at(
         grace,
@@ -270,13 +270,12 @@ impl<P: Payload> Handler<Assigned> for Supervisor<P> {
             return;
         };
         let consumer = handle.consumer.clone();
-        for (tp, queue) in msg.partitions {
+        for (tp, queue, queue_returned) in msg.partitions {
             self.next_assignment += 1;
             let assignment = Assignment(self.next_assignment);
             tracing::info!(partition = %tp, consumer = msg.consumer, "partition assigned");
             let lane_index = self.next_lane();
             let lane = self.lanes.get(lane_index);
-            let (queue, queue_returned) = lease(queue);
             let (partition, consumer, deps) = (tp.clone(), consumer.clone(), lane.deps.clone());
             let supervisor = ctx.address().recipient();
             let addr = PartitionConsumer::start_in_arbiter(&lane.arbiter, move |_| {
@@ -293,9 +292,9 @@ impl<P: Payload> Handler<Assigned> for Supervisor<P> {
             if let Some(stale) = self.partitions.insert(tp.clone(), owned) {
                 // A stale actor for the same partition (a revoke that never
                 // came): stop it, then cancel its writes, as a drain does.
-                if stale.consumer == msg.consumer {
-                    tracing::error!(partition = %tp, consumer = msg.consumer, "partition assigned again to the consumer that still had it; its queue may not wake until the next rebalance");
-                }
+                // (The assignment callback drains a partition this consumer
+                // still runs before it splits the queue again, so this is
+                // another consumer's actor, or one that did not drain.)
                 stale.addr.do_send(Abandon);
                 let tp = tp.clone();
                 let grace = tokio::time::Instant::now() + CANCEL_GRACE;
