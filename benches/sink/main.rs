@@ -134,22 +134,11 @@ fn drain(
         &sink_config(setup, &name, bootstrap, topic, &endpoint, metrics_port),
         metrics_port,
     );
-    // BENCH_PERF=<file>: profile the first run's sink with `perf record`.
-    let perf = std::env::var("BENCH_PERF")
-        .ok()
-        .filter(|_| run == 1)
-        .map(|out| {
-            rig::Proc::spawn(std::process::Command::new("perf").args([
-                "record",
-                "-F",
-                "499",
-                "-g",
-                "-o",
-                &out,
-                "-p",
-                &sink.pid().to_string(),
-            ]))
-        });
+    // BENCH_PERF=<file>: profile the first run's sink with `perf record`,
+    // from its first row on (`-p` samples only the threads that exist when
+    // perf attaches: by then all of them do).
+    let perf_file = std::env::var("BENCH_PERF").ok().filter(|_| run == 1);
+    let mut perf = None;
     // When the first row was written: the clock, the sink's CPU, its CPU
     // by role and that of each actix thread.
     type Start = (Instant, f64, rig::RoleCpu, Vec<(u32, f64)>);
@@ -164,6 +153,22 @@ fn drain(
             "{dead} messages were dead-lettered: the bench config does not match its messages"
         );
         if first.is_none() && written > 0.0 {
+            perf = perf_file.as_deref().map(|out| {
+                rig::Proc::spawn(std::process::Command::new("perf").args([
+                    "record",
+                    "-F",
+                    "499",
+                    "-g",
+                    // Build ids of a 100 MB binary with debug info take
+                    // long to collect at the end; `perf report` does not
+                    // need them.
+                    "--no-buildid",
+                    "-o",
+                    out,
+                    "-p",
+                    &sink.pid().to_string(),
+                ]))
+            });
             first = Some((
                 Instant::now(),
                 sink.cpu_seconds(),
@@ -201,7 +206,9 @@ fn drain(
         .zip(roles0)
         .map(|((role, cpu), (_, cpu0))| (role, (cpu - cpu0) * 1e6 / n as f64, (cpu - cpu0) / secs))
         .collect();
-    drop(perf);
+    if let Some(perf) = perf {
+        perf.interrupt_and_wait();
+    }
     Drained {
         roles,
         busiest_actix_us_per_msg: busiest_actix * 1e6 / n as f64,

@@ -39,6 +39,17 @@ impl Proc {
         }
     }
 
+    /// Sends SIGINT and waits for the exit, however long it takes (`perf
+    /// record` writes its file then; killed 20 s after a SIGTERM, as
+    /// [`Drop`] does, it left an empty one).
+    pub fn interrupt_and_wait(mut self) {
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -71,6 +82,9 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return; // already ended (and reaped): its pid may be another's now
+        }
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
