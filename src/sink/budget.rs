@@ -12,7 +12,7 @@
 //! is capped), so it waits for everything else to drain but never for
 //! ever.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
@@ -26,6 +26,10 @@ pub struct Budget {
     bytes: Arc<Semaphore>,
     /// Total bytes, for the cap and the in-use figure.
     limit: usize,
+    /// Held while the in-use figure is read and set, so that reports from
+    /// several lanes' threads set the gauge in the order they read it (an
+    /// older figure can no longer overwrite a newer one).
+    reporting: Arc<Mutex<()>>,
 }
 
 /// Bytes of the budget held by some data; given back on drop.
@@ -41,6 +45,7 @@ impl Budget {
         Budget {
             bytes: Arc::new(Semaphore::new(limit)),
             limit,
+            reporting: Arc::default(),
         }
     }
 
@@ -86,6 +91,10 @@ impl Budget {
 
     /// Sets the in-flight gauge (per chunk taken, per batch given back).
     pub fn report(&self) {
+        let _in_order = self
+            .reporting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         metrics::gauge!(names::IN_FLIGHT_BYTES).set(self.in_use() as f64);
     }
 }

@@ -228,7 +228,7 @@ impl<P: Payload> Actor for Supervisor<P> {
         // Process-wide gauges, re-set so they never go idle.
         ctx.run_interval(crate::metrics::REFRESH, |act, _| {
             act.report_partitions();
-            metrics::gauge!(names::IN_FLIGHT_BYTES).set(act.lanes.budget().in_use() as f64);
+            act.lanes.budget().report();
             let paused = super::partition::PAUSED.load(std::sync::atomic::Ordering::Acquire);
             metrics::gauge!(names::PAUSED_PARTITIONS).set(paused as f64);
             metrics::gauge!(names::BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
