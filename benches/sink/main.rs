@@ -159,10 +159,11 @@ fn drain(
                     "-F",
                     "499",
                     "-g",
-                    // Build ids of a 100 MB binary with debug info take
-                    // long to collect at the end; `perf report` does not
-                    // need them.
-                    "--no-buildid",
+                    // Copying a 100 MB binary with debug info into the
+                    // build-id cache takes long at the end; the build ids
+                    // stay in the file, so `perf report` still notices a
+                    // rebuilt binary.
+                    "--no-buildid-cache",
                     "-o",
                     out,
                     "-p",
