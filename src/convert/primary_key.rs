@@ -128,7 +128,7 @@ impl PrimaryKeySpec {
                 return Ok(vec![
                     (
                         TOPIC_PARTITION.to_owned(),
-                        PkValue::String(format!("{}_{}", record.topic, record.partition)),
+                        PkValue::String(topic_partition(record.topic, record.partition)),
                     ),
                     (OFFSET.to_owned(), PkValue::Integer(record.offset)),
                 ])
@@ -168,6 +168,18 @@ impl PrimaryKeySpec {
         }
         Ok(out)
     }
+}
+
+/// `{topic}_{partition}`, the `kafka` mode's first key value, built
+/// without the formatting machinery (it is made for every record).
+fn topic_partition(topic: &str, partition: i32) -> String {
+    let mut digits = itoa::Buffer::new();
+    let partition = digits.format(partition);
+    let mut out = String::with_capacity(topic.len() + 1 + partition.len());
+    out.push_str(topic);
+    out.push('_');
+    out.push_str(partition);
+    out
 }
 
 fn column(name: &str, column_type: PkColumnType) -> PkColumnConfig {

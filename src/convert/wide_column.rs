@@ -176,8 +176,8 @@ impl WideColumnConverter {
             clashes: FieldClashes::default(),
         };
         // Names taken so far, looked up only for the key's columns: the
-        // value's fields are unique (a JSON object's names are). Built
-        // lazily, so a record without key columns pays for no map.
+        // value's fields are unique (a JSON object's names are). A few
+        // lookups scan the list (a string key is one); many build a map.
         let mut index: Option<FxHashMap<Cow<'a, str>, usize>> = None;
         for (part, decoded, text_column) in [
             (Part::Value, value, self.value_column.as_str()),
@@ -192,6 +192,16 @@ impl WideColumnConverter {
                     .map(|(name, v)| (name, Field::Json(v)))
                     .collect(),
             };
+            if part == Part::Key
+                && entries.len() * (fields.list.len() + entries.len()) > NAME_SCAN_LIMIT
+            {
+                let mut map = FxHashMap::default();
+                map.reserve(fields.list.len() + entries.len());
+                for (i, (n, _)) in fields.list.iter().enumerate() {
+                    map.insert(n.clone(), i);
+                }
+                index = Some(map);
+            }
             for (name, field) in entries {
                 if self.primary_key.is_key_column(name) {
                     if !self.primary_key.comes_from(part) {
@@ -203,16 +213,10 @@ impl WideColumnConverter {
                     fields.list.push((Cow::Borrowed(name), field));
                     continue;
                 }
-                let index = index.get_or_insert_with(|| {
-                    let mut map = FxHashMap::default();
-                    map.reserve(fields.list.len() + 1);
-                    for (i, (n, _)) in fields.list.iter().enumerate() {
-                        map.insert(n.clone(), i);
+                let Some(taken) = position(&index, &fields.list, name) else {
+                    if let Some(map) = index.as_mut() {
+                        map.insert(Cow::Borrowed(name), fields.list.len());
                     }
-                    map
-                });
-                let Some(&taken) = index.get(name) else {
-                    index.insert(Cow::Borrowed(name), fields.list.len());
                     fields.list.push((Cow::Borrowed(name), field));
                     continue;
                 };
@@ -223,12 +227,14 @@ impl WideColumnConverter {
                     KeyClash::ValueWins => {}
                     KeyClash::Rename => {
                         let mut renamed = format!("{CLASH_PREFIX}{name}");
-                        while index.contains_key(renamed.as_str())
+                        while position(&index, &fields.list, &renamed).is_some()
                             || self.primary_key.is_key_column(&renamed)
                         {
                             renamed.insert_str(0, CLASH_PREFIX);
                         }
-                        index.insert(Cow::Owned(renamed.clone()), fields.list.len());
+                        if let Some(map) = index.as_mut() {
+                            map.insert(Cow::Owned(renamed.clone()), fields.list.len());
+                        }
                         fields.list.push((Cow::Owned(renamed), field));
                     }
                 }
@@ -272,6 +278,22 @@ impl WideColumnConverter {
             });
         }
         Ok(cells)
+    }
+}
+
+/// Up to this many name comparisons (key fields × names), the key's
+/// columns scan the taken names instead of building a map of them.
+const NAME_SCAN_LIMIT: usize = 64;
+
+/// Where `name` is in `list`, through `index` when there is one.
+fn position(
+    index: &Option<FxHashMap<Cow<'_, str>, usize>>,
+    list: &[(Cow<'_, str>, Field<'_, '_>)],
+    name: &str,
+) -> Option<usize> {
+    match index {
+        Some(map) => map.get(name).copied(),
+        None => list.iter().position(|(n, _)| n == name),
     }
 }
 

@@ -102,6 +102,44 @@ fn a_string_value_column_can_be_renamed_too() {
 }
 
 #[test]
+fn clashes_are_found_alike_in_a_key_of_many_fields() {
+    // 12 key fields against 13 value fields: past the scan limit, so the
+    // taken names are looked up in a map. The rules are the small case's.
+    let object = |fields: Vec<(String, String)>| {
+        let body: Vec<String> = fields.iter().map(|(n, v)| format!("{n:?}:{v:?}")).collect();
+        format!("{{{}}}", body.join(","))
+    };
+    let key = object(
+        (0..12)
+            .map(|i| (format!("f{i}"), format!("k{i}")))
+            .collect(),
+    );
+    let mut value: Vec<(String, String)> = (0..24)
+        .step_by(2)
+        .map(|i| (format!("f{i}"), format!("v{i}")))
+        .collect();
+    value.push(("key_f0".into(), "v-key_f0".into()));
+    let w = row(&wc(""), Some(&key), Some(&object(value.clone())));
+
+    let mut expected: Vec<(String, Value)> = value.into_iter().map(|(n, v)| (n, s(&v))).collect();
+    for i in 0..12 {
+        let name = match i {
+            0 => "key_key_f0".to_owned(), // key_f0 is the value's
+            i if i % 2 == 0 => format!("key_f{i}"),
+            i => format!("f{i}"),
+        };
+        expected.push((name, s(&format!("k{i}"))));
+    }
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    let got: Vec<(String, Value)> = cells(&w)
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v.cloned().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(w.clashes.key_value, 6);
+}
+
+#[test]
 fn renamed_key_columns_never_overwrite_anything() {
     // key_a is taken by the value, so the key's "a" becomes key_key_a;
     // the key's own "key_a" then clashes with the value's too.
