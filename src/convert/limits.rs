@@ -33,6 +33,18 @@ pub use crate::tablestore::timeseries_layout::RESERVED_FIELD_NAMES;
 
 /// Checks a Wide Column attribute column name: 1-255 bytes of
 /// `[A-Za-z0-9_]`, not starting with a digit.
+/// Bytes a column name may hold: ASCII letters, digits and '_' (a table,
+/// because every cell of every record is checked).
+const COLUMN_NAME_BYTES: [bool; 256] = {
+    let mut allowed = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        allowed[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    allowed
+};
+
 pub fn check_column_name(name: &str) -> Result<(), ConvertError> {
     let problem = if name.is_empty() {
         "it is empty"
@@ -40,7 +52,7 @@ pub fn check_column_name(name: &str) -> Result<(), ConvertError> {
         "it is longer than 255 bytes"
     } else if name.as_bytes()[0].is_ascii_digit() {
         "it starts with a digit"
-    } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    } else if !name.bytes().all(|b| COLUMN_NAME_BYTES[b as usize]) {
         "it has characters other than letters, digits and '_'"
     } else {
         return Ok(());
@@ -194,6 +206,14 @@ mod tests {
             msg.contains("\"user-id\"") && msg.contains("\"user_id\""),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn the_column_name_table_allows_exactly_letters_digits_and_underscore() {
+        for b in 0..=255u8 {
+            let allowed = b.is_ascii_alphanumeric() || b == b'_';
+            assert_eq!(COLUMN_NAME_BYTES[b as usize], allowed, "byte {b:#04x}");
+        }
     }
 
     #[test]

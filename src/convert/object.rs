@@ -76,6 +76,18 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// How many fields it has.
+    pub fn len(&self) -> usize {
+        match self {
+            Object::Flat(fields) => fields.len(),
+            Object::Tree(map) => map.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Every field, sorted by name.
     pub fn fields(&self) -> Fields<'_, 'a> {
         match self {

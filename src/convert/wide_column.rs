@@ -171,8 +171,13 @@ impl WideColumnConverter {
     /// The attribute fields: the value's, then the key's (clashes per
     /// `key_clash`), without primary-key columns.
     fn fields<'a>(&'a self, key: &'a Decoded<'a>, value: &'a Decoded<'a>) -> Fields<'a> {
+        let count = |decoded: &Decoded| match decoded {
+            Decoded::Absent => 0,
+            Decoded::Text(_) => 1,
+            Decoded::Object(object) => object.len(),
+        };
         let mut fields = Fields {
-            list: Vec::new(),
+            list: Vec::with_capacity(count(value) + count(key)),
             clashes: FieldClashes::default(),
         };
         // Names taken so far, looked up only for the key's columns: the
@@ -183,20 +188,22 @@ impl WideColumnConverter {
             (Part::Value, value, self.value_column.as_str()),
             (Part::Key, key, self.key_column.as_str()),
         ] {
-            let entries: Vec<(&str, Field)> = match decoded {
-                Decoded::Absent => Vec::new(),
-                Decoded::Text(_) if self.primary_key.uses_whole(part) => Vec::new(),
-                Decoded::Text(text) => vec![(text_column, Field::Text(text))],
-                Decoded::Object(object) => object
-                    .fields()
-                    .map(|(name, v)| (name, Field::Json(v)))
-                    .collect(),
+            // The part's fields, without collecting them first.
+            let (text, object) = match decoded {
+                Decoded::Absent => (None, None),
+                Decoded::Text(_) if self.primary_key.uses_whole(part) => (None, None),
+                Decoded::Text(text) => (Some((text_column, Field::Text(text))), None),
+                Decoded::Object(object) => (None, Some(object)),
             };
-            if part == Part::Key
-                && entries.len() * (fields.list.len() + entries.len()) > NAME_SCAN_LIMIT
-            {
+            let listed = usize::from(text.is_some()) + object.map_or(0, |o| o.len());
+            let entries = text.into_iter().chain(
+                object
+                    .into_iter()
+                    .flat_map(|o| o.fields().map(|(name, v)| (name, Field::Json(v)))),
+            );
+            if part == Part::Key && listed * (fields.list.len() + listed) > NAME_SCAN_LIMIT {
                 let mut map = FxHashMap::default();
-                map.reserve(fields.list.len() + entries.len());
+                map.reserve(fields.list.len() + listed);
                 for (i, (n, _)) in fields.list.iter().enumerate() {
                     map.insert(n.clone(), i);
                 }
