@@ -136,7 +136,15 @@ impl Client {
         action: &str,
         req: &Req,
     ) -> Result<Resp, Error> {
-        let body = req.encode_to_vec();
+        self.call_with_body(action, req.encode_to_vec()).await
+    }
+
+    /// [`Client::call`] with the request already encoded.
+    async fn call_with_body<Resp: Message + Default>(
+        &self,
+        action: &str,
+        body: Vec<u8>,
+    ) -> Result<Resp, Error> {
         let bytes = self.post(action, body).await?;
         Resp::decode(bytes.as_ref())
             .map_err(|e| Error::protocol(format!("{action} response does not decode: {e}")))
@@ -360,25 +368,8 @@ impl Client {
         table: &str,
         rows: &[RowChange],
     ) -> Result<Vec<RowResult>, Error> {
-        let req = BatchWriteRowRequest {
-            tables: vec![TableInBatchWriteRowRequest {
-                table_name: table.into(),
-                rows: rows
-                    .iter()
-                    .map(|r| RowInBatchWriteRowRequest {
-                        r#type: r.op as i32,
-                        row_change: r.row.clone(),
-                        condition: Condition {
-                            row_existence: r.expect as i32,
-                            column_condition: None,
-                        },
-                        return_content: None,
-                    })
-                    .collect(),
-            }],
-            ..Default::default()
-        };
-        let resp: BatchWriteRowResponse = self.call("BatchWriteRow", &req).await?;
+        let body = super::batch_body::encode(table, rows);
+        let resp: BatchWriteRowResponse = self.call_with_body("BatchWriteRow", body).await?;
         let results = resp
             .tables
             .into_iter()

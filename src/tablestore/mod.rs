@@ -12,6 +12,7 @@
 //! code's section citations (§) point at.
 #![doc = include_str!("PROTOCOL.md")]
 
+pub mod batch_body;
 pub mod client;
 pub mod crc8;
 pub mod error;
