@@ -28,7 +28,7 @@
 //!
 //! `BENCH_WRITER="key = value;..."` adds `[writer]` settings to every
 //! sink run, `BENCH_KAFKA="\"fetch.wait.max.ms\" = \"5\";..."` librdkafka
-//! settings (`[kafka.client]`). `BENCH_PERF=<file>` records the first run's sink with `perf record`.
+//! settings (`[kafka.client]`). `BENCH_PERF=<file>` records the first run's sink with `perf record` from its first row to its last.
 //! `BENCH_SINK_BINARY=<path>` runs another build of the sink (an A/B of
 //! two commits on the same machine).
 //!
