@@ -354,7 +354,9 @@ async fn a_partition_assigned_back_while_its_old_queue_is_out_is_still_read() {
     );
     // A's stopped actors give their queues back 4 s late: longer than a
     // revoke waits for them (2 s), so each rebalance assigns A a partition
-    // whose old handle is still out. (A silenced queue would still be read
+    // whose old handle is still out. The assignment comes at least those
+    // 2 s and a group rejoin after the drop, and waits up to 2 s more: so
+    // the handle is back within that wait, by about the rejoin's margin. (A silenced queue would still be read
     // at its actor's 5 s refresh, so the rows alone cannot tell; the log
     // says whether the new queue was split only after the old one was
     // back, and `lease::tests` shows the silence itself.)

@@ -10,7 +10,7 @@
 //! | 2 | bad command-line arguments ([`UsageError`], and clap's own) |
 //! | 78 | the configuration file is invalid ([`ConfigError`]; `EX_CONFIG` of sysexits.h) |
 //! | 101 | a bug: a panic |
-//! | 130 | `status --watch` ended by SIGINT or SIGTERM (128 + SIGINT, as a shell reports Ctrl-C) |
+//! | 130 | `status --watch` ended by a signal, SIGINT or SIGTERM (130 = 128 + SIGINT, what a shell reports for Ctrl-C) |
 
 use std::process::ExitCode;
 
@@ -28,7 +28,7 @@ pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 /// Exit status for an invalid configuration.
 pub const CONFIG: u8 = 78;
-/// Exit status of a watch ended by a signal (128 + SIGINT).
+/// Exit status of a watch ended by SIGINT or SIGTERM (128 + SIGINT).
 pub const INTERRUPTED: i32 = 130;
 
 /// The exit status for `error`, classified by its type.

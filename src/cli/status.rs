@@ -117,7 +117,8 @@ fn exit_on_signal() -> anyhow::Result<()> {
         .name("status-signals".into())
         .spawn(move || {
             runtime.block_on(signals.recv());
-            let _ = std::io::Write::flush(&mut std::io::stdout());
+            // `exit` flushes stdout if it can take the lock; flushing here
+            // would wait for it behind a print blocked on a full pipe.
             std::process::exit(super::exit::INTERRUPTED);
         })
         .context("starting the signal thread")?;

@@ -31,8 +31,6 @@ pub const MAX_FIELDS: usize = 1024;
 /// Names TimeSeries tables use for their own columns.
 pub use crate::tablestore::timeseries_layout::RESERVED_FIELD_NAMES;
 
-/// Checks a Wide Column attribute column name: 1-255 bytes of
-/// `[A-Za-z0-9_]`, not starting with a digit.
 /// Bytes a column name may hold: ASCII letters, digits and '_' (a table,
 /// because every cell of every record is checked).
 const COLUMN_NAME_BYTES: [bool; 256] = {
@@ -45,6 +43,8 @@ const COLUMN_NAME_BYTES: [bool; 256] = {
     allowed
 };
 
+/// Checks a Wide Column attribute column name: 1-255 bytes of
+/// `[A-Za-z0-9_]`, not starting with a digit.
 pub fn check_column_name(name: &str) -> Result<(), ConvertError> {
     let problem = if name.is_empty() {
         "it is empty"

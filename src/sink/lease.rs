@@ -126,6 +126,17 @@ impl QueueReturned {
     }
 }
 
+/// [`FAULT_HOLD_QUEUE_ENV`], read once per process.
+fn fault_hold() -> Option<Duration> {
+    static HOLD: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    *HOLD.get_or_init(|| {
+        std::env::var(FAULT_HOLD_QUEUE_ENV)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+    })
+}
+
 /// Splits `tp`'s queue with `split` and lends the handle out, once no
 /// earlier handle of the partition is out: it waits up to `within` for
 /// that, and splits anyway (saying so) if one still is. `None` if `split`
@@ -141,10 +152,7 @@ pub fn lend_when_returned<Q: Send + 'static>(
     }
     let queue = split()?;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let hold = std::env::var(FAULT_HOLD_QUEUE_ENV)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis);
+    let hold = fault_hold();
     let lent = Lent {
         queue,
         _slot: slots.take(tp),

@@ -14,8 +14,10 @@
 //!   fetching unless the application already took that queue, so a split
 //!   made after the assignment races the first fetch. A partition whose
 //!   earlier queue handle is still out (its actor has not stopped, or no
-//!   revoke came) is drained first, and split only once that handle is
-//!   back (see [`lease`](super::lease)).
+//!   revoke came) is drained first, and split once that handle is back,
+//!   or after [`CANCEL_GRACE`] at most for all of them (then it may not
+//!   wake until the next rebalance, and an error says so; see
+//!   [`lease`](super::lease)).
 //! * **Revoke**: the callback asks the supervisor to drain the revoked
 //!   partitions and blocks until it answers (bounded), then commits
 //!   synchronously, so the next owner starts where our acknowledged
@@ -25,7 +27,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use rdkafka::client::ClientContext;
@@ -156,11 +158,16 @@ impl SinkContext {
                 "assigned partitions whose previous queue is still out; draining that first"
             );
             self.drain_and_wait(still_out);
+            commit_stored(base, self.index);
         }
+        // One wait for the handles still out, however many there are: the
+        // callback must not keep the consumer from polling much longer.
+        let deadline = Instant::now() + CANCEL_GRACE;
         let mut handed = Vec::new();
         for tp in assigned {
             let split = || consumer.split_partition_queue(&tp.topic, tp.partition);
-            match lend_when_returned(&self.slots, &tp, CANCEL_GRACE, split) {
+            let within = deadline.saturating_duration_since(Instant::now());
+            match lend_when_returned(&self.slots, &tp, within, split) {
                 Some((queue, returned)) => handed.push((tp, queue, returned)),
                 None => {
                     tracing::error!(consumer = self.index, partition = %tp, "cannot split the partition queue")

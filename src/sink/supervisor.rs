@@ -210,7 +210,7 @@ async fn release<P: Payload>(tp: &TopicPartition, owned: Owned<P>, grace: tokio:
         .await
         .is_err()
     {
-        tracing::error!(partition = %tp, "the partition actor still holds its queue after the drain; a later assignment of it to this consumer waits for it");
+        tracing::error!(partition = %tp, "the partition actor still holds its queue after the drain; a later assignment of it to this consumer waits for it, at most CANCEL_GRACE");
     }
     let _ = tokio::time::timeout_at(
         grace,
@@ -292,9 +292,9 @@ impl<P: Payload> Handler<Assigned> for Supervisor<P> {
             if let Some(stale) = self.partitions.insert(tp.clone(), owned) {
                 // A stale actor for the same partition (a revoke that never
                 // came): stop it, then cancel its writes, as a drain does.
-                // (The assignment callback drains a partition this consumer
-                // still runs before it splits the queue again, so this is
-                // another consumer's actor, or one that did not drain.)
+                // (Another consumer's: the assignment callback drains a
+                // partition this consumer still runs before it splits the
+                // queue again.)
                 stale.addr.do_send(Abandon);
                 let tp = tp.clone();
                 let grace = tokio::time::Instant::now() + CANCEL_GRACE;

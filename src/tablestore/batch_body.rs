@@ -22,8 +22,7 @@ const fn tag(field: u8, wire_type: u8) -> u8 {
     (field << 3) | wire_type
 }
 
-/// Bytes of `value` as a protobuf varint. Enums are `int32`: a negative
-/// value is sign-extended to ten bytes, as prost writes it.
+/// Bytes of `value` as a protobuf varint.
 fn varint_len(value: u64) -> usize {
     // 1 byte per started group of 7 bits (at least one).
     (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
@@ -37,7 +36,8 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
-/// An `int32` enum value as protobuf carries it.
+/// An `int32` enum value as protobuf carries it: a negative value is
+/// sign-extended to ten bytes, as prost writes it.
 fn enum_value(value: i32) -> u64 {
     value as i64 as u64
 }
