@@ -98,7 +98,8 @@ pub struct SinkContext {
     /// How long a revoke waits for the supervisor's drain (the drain
     /// timeout plus time to cancel what did not drain).
     revoke_wait: Duration,
-    /// Set at shutdown: revokes then only commit, without asking the
+    /// Set at shutdown, before the supervisor drains: assignments then
+    /// start nothing, and revokes only commit, without asking the
     /// (stopping) supervisor.
     closing: Arc<AtomicBool>,
     /// See [`FAULT_LATE_SPLIT_ENV`].
@@ -173,6 +174,12 @@ impl SinkContext {
                     tracing::error!(consumer = self.index, partition = %tp, "cannot split the partition queue")
                 }
             }
+        }
+        if self.closing.load(Ordering::Acquire) {
+            // Shutdown began while this callback waited: the drain has
+            // listed its partitions already. The queues go back unread;
+            // the next owner reads them from the committed offsets.
+            return;
         }
         let count = handed.len();
         let (done, wait) = crossbeam_channel::bounded(1);

@@ -366,6 +366,12 @@ impl<P: Payload> Handler<Shutdown> for Supervisor<P> {
             partitions = self.partitions.len(),
             "draining in-flight writes before exit"
         );
+        // From now on a rebalance starts no partition actors (and the
+        // drivers stop polling): one assigned during the drain would be
+        // missed by it, and nothing would drain or cancel its writes.
+        for c in &self.consumers {
+            c.closing.store(true, std::sync::atomic::Ordering::Release);
+        }
         let all: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
         let drained = self.drain(all);
         ctx.spawn(drained.into_actor(self).map(move |_, act, _| {
@@ -374,9 +380,6 @@ impl<P: Payload> Handler<Shutdown> for Supervisor<P> {
             // may block: off the actor thread, all consumers at once (one
             // after the other took seconds each).
             std::thread::spawn(move || {
-                for c in &consumers {
-                    c.closing.store(true, std::sync::atomic::Ordering::Release);
-                }
                 let closing: Vec<_> = consumers
                     .into_iter()
                     .map(|c| std::thread::spawn(move || c.close()))
