@@ -11,7 +11,6 @@
 
 use std::time::Instant;
 
-use prost::Message;
 use tablestore_sink::emulator::{Emulator, EmulatorConfig};
 use tablestore_sink::tablestore::plainbuffer::{self, Cell, PkValue, Row, Value};
 use tablestore_sink::tablestore::proto::*;
@@ -99,27 +98,7 @@ fn bench_request_body() {
     let rows: Vec<RowChange> = (0..200)
         .map(|i| RowChange::new(OperationType::Put, &typical_row(i)))
         .collect();
-    let by_prost = || {
-        BatchWriteRowRequest {
-            tables: vec![TableInBatchWriteRowRequest {
-                table_name: "bench".into(),
-                rows: rows
-                    .iter()
-                    .map(|r| RowInBatchWriteRowRequest {
-                        r#type: r.op as i32,
-                        row_change: r.row.clone(),
-                        condition: Condition {
-                            row_existence: r.expect as i32,
-                            column_condition: None,
-                        },
-                        return_content: None,
-                    })
-                    .collect(),
-            }],
-            ..Default::default()
-        }
-        .encode_to_vec()
-    };
+    let by_prost = || batch_body::encode_with_prost("bench", &rows);
     let direct = || batch_body::encode("bench", &rows);
     assert_eq!(by_prost(), direct(), "the same body");
     let body = direct();

@@ -52,11 +52,7 @@ async fn prefilled_run(name: &str, partitions: i32, count: usize, env: &[(&str, 
         "",
     );
     let sink = SinkProcess::start_with_env(dir.path(), "sink", &cfg, env);
-    let rows = until(&format!("{count} rows"), &[&sink], || async {
-        let rows = common::all_rows(&client, name, KAFKA_PK).await;
-        (rows.len() >= count).then_some(rows)
-    })
-    .await;
+    let rows = rows_at_least(&client, name, count, &[&sink]).await;
     let expected = expected_rows(&msgs);
     let names = Names::of(name);
     Verdict::defaults(
