@@ -68,15 +68,19 @@ pub fn intake(
     budget: Budget,
     label: String,
 ) -> impl Stream<Item = Intake> {
+    // A chunk: the next message, waited for, then what the queue holds
+    // already, taken in one call.
     let messages = futures::stream::unfold((queue, topic), |(leased, topic)| async move {
-        let item: KafkaResult<SourceRecord> = leased
-            .queue()
+        let queue = leased.queue();
+        let first: KafkaResult<SourceRecord> = queue
+            .stream
             .recv()
             .await
             .map(|m| SourceRecord::copy_of(&m, &topic));
-        Some((item, (leased, topic)))
-    })
-    .ready_chunks(MAX_CHUNK);
+        let mut chunk = vec![first];
+        queue.ready.read_into(&topic, MAX_CHUNK - 1, &mut chunk);
+        Some((chunk, (leased, topic)))
+    });
     struct State<S> {
         chunks: S,
         budget: Budget,

@@ -55,6 +55,7 @@ pub mod offsets;
 pub mod partition;
 pub mod payload;
 pub mod prefetch;
+pub mod ready_read;
 pub mod rebalance;
 pub mod record;
 pub mod resources;

@@ -31,7 +31,6 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use rdkafka::client::ClientContext;
-use rdkafka::consumer::stream_consumer::StreamPartitionQueue;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
@@ -47,7 +46,7 @@ use crate::config::{Config, OffsetReset};
 use crate::metrics::names;
 
 pub type SinkConsumer = StreamConsumer<SinkContext>;
-pub type PartitionQueue = StreamPartitionQueue<SinkContext>;
+pub use super::ready_read::PartitionQueue;
 
 /// Testing only: split partition queues this many milliseconds *after*
 /// the assignment (the racy order), to prove strays are not lost.
@@ -166,7 +165,7 @@ impl SinkContext {
         let deadline = Instant::now() + CANCEL_GRACE;
         let mut handed = Vec::new();
         for tp in assigned {
-            let split = || consumer.split_partition_queue(&tp.topic, tp.partition);
+            let split = || PartitionQueue::split(&consumer, &tp.topic, tp.partition);
             let within = deadline.saturating_duration_since(Instant::now());
             match lend_when_returned(&self.slots, &tp, within, split) {
                 Some((queue, returned)) => handed.push((tp, queue, returned)),
