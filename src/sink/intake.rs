@@ -3,7 +3,8 @@
 //!
 //! The stream takes up to [`MAX_CHUNK`] messages that are ready, then
 //! their budget. If the budget is full it first yields
-//! [`Intake::Waiting`] (the partition pauses fetching) and then waits —
+//! [`Intake::Waiting`] (the partition's state says it waits; librdkafka
+//! fetches ahead only up to the prefetch bound) and then waits —
 //! inside the stream, so the partition actor's mailbox stays open for
 //! acknowledgements and drains meanwhile, and nothing more is read from
 //! the queue until the budget comes.

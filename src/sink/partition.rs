@@ -129,6 +129,10 @@ impl<P: Payload> PartitionConsumer<P> {
     fn perform(&mut self, effect: Effect, ctx: &mut Context<Self>) {
         match effect {
             Effect::PauseFetch => {
+                // Never resumed within this assignment: a resume would
+                // fetch from librdkafka's read position, which the
+                // intake's batch reads can leave past an error message
+                // (see `ready_read`).
                 if let Err(e) = self.consumer.pause(&self.tpl()) {
                     tracing::debug!(partition = %self.tp, error = %e, "pause failed (no longer assigned?)");
                 }
