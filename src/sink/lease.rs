@@ -203,7 +203,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_queue_lent_after_the_old_handle_is_back_wakes_its_reader() {
         use rdkafka::config::ClientConfig;
-        use rdkafka::consumer::{Consumer, StreamConsumer};
+        use rdkafka::consumer::Consumer;
         use rdkafka::message::Message;
         use rdkafka::mocking::MockCluster;
         use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -212,14 +212,7 @@ mod tests {
         let cluster = MockCluster::new(1).unwrap();
         cluster.create_topic("lease", 1, 1).unwrap();
         let servers = cluster.bootstrap_servers();
-        let consumer: Arc<StreamConsumer> = Arc::new(
-            ClientConfig::new()
-                .set("bootstrap.servers", &servers)
-                .set("group.id", "lease")
-                .set("enable.auto.commit", "false")
-                .create()
-                .unwrap(),
-        );
+        let consumer = crate::sink::mock_kafka::consumer(&servers, "lease");
         let slots = QueueSlots::default();
         let tp = TopicPartition {
             topic: "lease".into(),

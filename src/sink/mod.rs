@@ -51,6 +51,8 @@ pub mod lanes;
 pub mod lease;
 pub mod lifecycle;
 pub mod messages;
+#[cfg(test)]
+pub(crate) mod mock_kafka;
 pub mod offsets;
 pub mod partition;
 pub mod payload;

@@ -294,14 +294,7 @@ mod tests {
         }
         producer.flush(Duration::from_secs(10)).unwrap();
 
-        let consumer: Arc<StreamConsumer> = Arc::new(
-            ClientConfig::new()
-                .set("bootstrap.servers", &servers)
-                .set("group.id", "ready")
-                .set("enable.auto.commit", "false")
-                .create()
-                .unwrap(),
-        );
+        let consumer = crate::sink::mock_kafka::consumer(&servers, "ready");
         let stream = consumer.split_partition_queue("ready", 0).unwrap();
         let ready = ReadyReader::open(&consumer, "ready", 0).unwrap();
         let mut tpl = TopicPartitionList::new();
