@@ -13,6 +13,7 @@
 //! * [`decode`]: key / value bytes as UTF-8 text or a JSON object;
 //! * [`json`]: JSON values as cell values (`string` / `auto` conversion);
 //! * [`object`]: a record's JSON object without a `Value` tree when flat;
+//! * [`flat_scan`]: the one-pass reader of flat JSON objects;
 //! * [`primary_key`]: the primary key per `primary_key_mode`;
 //! * [`wide_column`]: record → PutRow / UpdateRow / DeleteRow;
 //! * [`timeseries`]: record → TimeSeries point;
@@ -22,6 +23,7 @@
 
 pub mod decode;
 pub mod error;
+pub mod flat_scan;
 pub mod json;
 pub mod limits;
 pub mod object;

@@ -3,7 +3,7 @@
 //!
 //! Most records are flat objects of scalars. For those, [`Object::parse`]
 //! keeps each field name and value borrowed from the record's bytes
-//! (serde_json checks the whole document as it reads it, once) and each
+//! ([`flat_scan`] reads and checks the whole document, once) and each
 //! value is turned into a cell straight from its text: no map nodes, no
 //! owned names, no number strings. A value that needs more work falls
 //! back to the tree serde_json builds, so the result is the same in every
@@ -20,12 +20,10 @@
 //! with an exponent are read by serde_json, the others are their text.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value as Json};
 
+use super::flat_scan;
 use super::json::{self, ObjectError};
 use crate::config::JsonConversion;
 use crate::tablestore::plainbuffer::Value;
@@ -155,7 +153,7 @@ impl FieldValue<'_, '_> {
 /// accepts; `None` for anything else (the tree path decides).
 fn flat(bytes: &[u8]) -> Option<Vec<(Cow<'_, str>, Scalar<'_>)>> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let Flat(mut fields) = serde_json::from_str::<Flat>(text).ok()?;
+    let mut fields = flat_scan::read(text)?;
     // serde_json's Map: sorted by name, the last of equal names wins.
     fields.sort_by(|a, b| a.0.cmp(&b.0));
     fields.dedup_by(|later, kept| {
@@ -166,84 +164,6 @@ fn flat(bytes: &[u8]) -> Option<Vec<(Cow<'_, str>, Scalar<'_>)>> {
         same
     });
     Some(fields)
-}
-
-/// A flat object while it is read; fails on any nested value.
-struct Flat<'a>(Vec<(Cow<'a, str>, Scalar<'a>)>);
-
-impl<'de> Deserialize<'de> for Flat<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(FlatVisitor)
-    }
-}
-
-struct FlatVisitor;
-
-impl<'de> Visitor<'de> for FlatVisitor {
-    type Value = Flat<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object of scalars")
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Flat<'de>, M::Error> {
-        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
-        while let Some(Name(name)) = map.next_key::<Name>()? {
-            let raw: &'de RawValue = map.next_value()?;
-            let scalar = scalar(raw.get()).ok_or_else(|| de::Error::custom("not a scalar"))?;
-            fields.push((name, scalar));
-        }
-        Ok(Flat(fields))
-    }
-}
-
-/// A field name, borrowed unless it has escapes.
-struct Name<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Name<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct NameVisitor;
-        impl<'de> Visitor<'de> for NameVisitor {
-            type Value = Name<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Owned(v.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(NameVisitor)
-    }
-}
-
-/// A scalar from its JSON text (already checked as JSON by serde_json);
-/// `None` for an object or array, or a string or number this reading
-/// does not take (the tree path then decides).
-fn scalar(raw: &str) -> Option<Scalar<'_>> {
-    Some(match raw.as_bytes().first()? {
-        b'"' => {
-            let inner = &raw[1..raw.len() - 1];
-            if inner.bytes().any(|b| b == b'\\' || b < 0x20) {
-                Scalar::String(Cow::Owned(serde_json::from_str::<String>(raw).ok()?))
-            } else {
-                Scalar::String(Cow::Borrowed(inner))
-            }
-        }
-        b't' => Scalar::Bool(true),
-        b'f' => Scalar::Bool(false),
-        b'n' => Scalar::Null,
-        b'-' | b'0'..=b'9' if raw.contains(['e', 'E']) => Scalar::Number(Cow::Owned(
-            serde_json::from_str::<Number>(raw)
-                .ok()?
-                .as_str()
-                .to_owned(),
-        )),
-        b'-' | b'0'..=b'9' => Scalar::Number(Cow::Borrowed(raw)),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
@@ -327,6 +247,33 @@ mod tests {
             "",
             "  ",
             r#"{"a":tru}"#,
+            " \t\r\n{ \"a\" :\t1 ,\n\"b\" : \"x\" } \r\n",
+            r#"{"a":1.}"#,
+            r#"{"a":.5}"#,
+            r#"{"a":-}"#,
+            r#"{"a":-01}"#,
+            r#"{"a":1e}"#,
+            r#"{"a":1e+}"#,
+            r#"{"a":1E-0}"#,
+            r#"{"a":+1}"#,
+            r#"{"a":truex}"#,
+            r#"{"a":nul}"#,
+            r#"{"a":nulll}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":1 "b":2}"#,
+            r#"{,"a":1}"#,
+            r#"{"a":1}}"#,
+            r#"{"a":"x\"}"#,
+            r#"{"a":"\x"}"#,
+            r#"{"a":"\u12"}"#,
+            r#"{"a\\":"\\","\"":"\/"}"#,
+            r#"{"a":'x'}"#,
+            r#"{a:1}"#,
+            "{\"a\":1}\u{feff}",
+            "\u{feff}{\"a\":1}",
+            "{\"a\":\"\u{7f}\u{1f}\"}",
+            "{\"a\":1\u{a0}}",
+            "{\"a\":1\u{0}}",
         ] {
             assert_same_as_tree(doc.as_bytes());
         }
@@ -351,16 +298,78 @@ mod tests {
         ]
     }
 
+    /// A generated flat object's text.
+    fn object_text(fields: &[(String, String)]) -> String {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(n, v)| format!("{}:{v}", serde_json::to_string(n).unwrap()))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    }
+
+    /// Bytes that make or break JSON, for mangling documents.
+    const MANGLE_BYTES: &[u8] = b"{}[]\",:\\/ \t\n\r\x0c\x01\x1f\x7f0159.eE+-tfnulxu\xc3\xa9\xff";
+
+    /// Every document one byte away (inserted, replaced or removed) from
+    /// objects that hold every kind of token reads the same on both
+    /// paths.
+    #[test]
+    fn every_single_byte_edit_reads_the_same_on_both_paths() {
+        let seeds = [
+            r#"{"a":1,"b":-0.5,"c":"x\ny","d":true,"e":false,"f":null,"g":1e5,"h":""}"#,
+            r#" { "k\u0065" : 10.25E-3 , "z" : "\ud83d\ude00é" , "y" : -0 } "#,
+            r#"{}"#,
+        ];
+        for seed in seeds {
+            let seed = seed.as_bytes();
+            for at in 0..=seed.len() {
+                for &byte in MANGLE_BYTES {
+                    let mut inserted = seed.to_vec();
+                    inserted.insert(at, byte);
+                    assert_same_as_tree(&inserted);
+                    if at < seed.len() {
+                        let mut replaced = seed.to_vec();
+                        replaced[at] = byte;
+                        assert_same_as_tree(&replaced);
+                    }
+                }
+                if at < seed.len() {
+                    let mut removed = seed.to_vec();
+                    removed.remove(at);
+                    assert_same_as_tree(&removed);
+                }
+            }
+        }
+    }
+
     proptest! {
+        /// The one-pass reader never takes a document serde_json rejects,
+        /// nor reads one differently: documents with bytes inserted,
+        /// removed or replaced, compared with serde_json's tree.
+        #[test]
+        fn mangled_objects_read_the_same_on_both_paths(
+            fields in proptest::collection::vec(("[a-c]{1,2}", scalar_text()), 0..6),
+            edits in proptest::collection::vec((any::<usize>(), 0..3u8, 0..MANGLE_BYTES.len()), 1..4)
+        ) {
+            let mut bytes = object_text(&fields).into_bytes();
+            for (at, kind, byte) in edits {
+                let at = at % (bytes.len() + 1);
+                let byte = MANGLE_BYTES[byte];
+                match kind {
+                    0 => bytes.insert(at, byte),
+                    1 if at < bytes.len() => { bytes.remove(at); }
+                    _ if at < bytes.len() => bytes[at] = byte,
+                    _ => bytes.push(byte),
+                }
+            }
+            assert_same_as_tree(&bytes);
+        }
+
         #[test]
         fn any_object_reads_the_same_on_both_paths(
             fields in proptest::collection::vec(("[a-c]{1,2}", scalar_text()), 0..8)
         ) {
-            let body: Vec<String> = fields
-                .iter()
-                .map(|(n, v)| format!("{}:{v}", serde_json::to_string(n).unwrap()))
-                .collect();
-            assert_same_as_tree(format!("{{{}}}", body.join(",")).as_bytes());
+            assert_same_as_tree(object_text(&fields).as_bytes());
         }
     }
 }
