@@ -3,8 +3,9 @@
 //! side by side:
 //! * the sink's CPU per message and the **floor**'s (a bare rdkafka
 //!   consumer with librdkafka's default fetch settings that parses each value with
-//!   `serde_json`), read right before and right after each sink run, and
-//!   the ratio to their mean;
+//!   `serde_json`), read `BENCH_FLOOR_READINGS` (default 3) times right
+//!   before and as many right after each sink run, and the ratio to the
+//!   median of those readings;
 //! * rows per second end to end, the sink's peak RSS, and the emulator's
 //!   CPU per row written.
 //!
@@ -233,6 +234,7 @@ fn fresh_topic(
 
 fn main() {
     let n: u64 = env_or("BENCH_MESSAGES", 500_000);
+    let floor_readings: usize = env_or("BENCH_FLOOR_READINGS", 3).max(1);
     let scenarios: Vec<String> = std::env::var("BENCH")
         .unwrap_or_else(|_| "drain".into())
         .split(',')
@@ -248,7 +250,7 @@ fn main() {
     println!("tablestore-sink benchmark: {n} messages of about 200 bytes per run, 6 partitions, one tansu broker, emulator and sink in their own processes, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
 
     if wants("drain") || wants("cores") || wants("quick") {
-        println!("\n| workload | consumers | converter threads | pipeline threads | sink CPU/msg | floor CPU/msg (before / after the sink) | ratio | rows/s | sink peak RSS | emulator CPU/row |");
+        println!("\n| workload | consumers | converter threads | pipeline threads | sink CPU/msg | floor CPU/msg: median (readings before / after the sink) | ratio | rows/s | sink peak RSS | emulator CPU/row |");
         println!("|---|---|---|---|---|---|---|---|---|---|");
         let mut setups: Vec<Setup> = Vec::new();
         if wants("drain") {
@@ -281,26 +283,38 @@ fn main() {
             run += 1;
             let topic = fresh_topic(&broker, &rt, "bench", 6);
             workload::produce(&bootstrap, &topic, setup.workload, 0, n);
-            // The floor right before and right after the sink's run: this
-            // machine's speed drifts by tens of percent within minutes,
-            // and the ratio takes their mean.
-            let before = workload::floor(&bootstrap, &topic, n, "before").1;
+            // The floor right before and right after the sink's run, read
+            // `floor_readings` times each: this machine's speed drifts by
+            // tens of percent within minutes, and one short reading can
+            // land on a slow or fast moment. The ratio takes the median.
+            let readings = |when: &str| -> Vec<f64> {
+                (0..floor_readings)
+                    .map(|i| workload::floor(&bootstrap, &topic, n, &format!("{when}{i}")).1)
+                    .collect()
+            };
+            let before = readings("before");
             let d = drain(dir.path(), &bootstrap, &topic, &setup, n, run);
-            let after = workload::floor(&bootstrap, &topic, n, "after").1;
-            let floor = (before + after) / 2.0;
+            let after = readings("after");
+            let floor = median(before.iter().chain(&after).copied().collect());
+            let listed = |r: &[f64]| {
+                r.iter()
+                    .map(|us| format!("{us:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             if setup.workload == Workload::Wide8 && setup.concurrency == 6 && max_rate.is_none() {
                 max_rate = Some(d.rows_per_s);
             }
             println!(
-                "| {} | {} | {} | {} | {:.2} µs | {:.2} µs ({:.2} / {:.2}) | {:.2}× | {:.0} | {:.0} MiB | {:.2} µs |",
+                "| {} | {} | {} | {} | {:.2} µs | {:.2} µs ({} / {}) | {:.2}× | {:.0} | {:.0} MiB | {:.2} µs |",
                 setup.workload.name(),
                 setup.concurrency,
                 setup.converter_threads,
                 setup.pipeline_threads,
                 d.sink_us_per_msg,
                 floor,
-                before,
-                after,
+                listed(&before),
+                listed(&after),
                 d.sink_us_per_msg / floor,
                 d.rows_per_s,
                 d.peak_rss_mib,
@@ -456,6 +470,17 @@ fn memory(
     drop(sink);
     rt.block_on(async move { drop(gateway) });
     (peak, written)
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
