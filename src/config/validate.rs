@@ -112,7 +112,7 @@ pub fn validate_connector(c: &Config) -> Result<(), ConfigError> {
 
 /// librdkafka properties the sink sets from its own keys; setting them in
 /// `[kafka.client]` would fight those keys or break at-least-once delivery.
-const MANAGED_CLIENT_KEYS: [(&str, &str); 8] = [
+const MANAGED_CLIENT_KEYS: [(&str, &str); 9] = [
     ("bootstrap.servers", "set by kafka.bootstrap_servers"),
     ("metadata.broker.list", "set by kafka.bootstrap_servers"),
     ("group.id", "set by kafka.group"),
@@ -126,6 +126,11 @@ const MANAGED_CLIENT_KEYS: [(&str, &str); 8] = [
     (
         "enable.auto.offset.store",
         "the sink stores offsets itself, only after Tablestore acknowledged the rows (at least once)",
+    ),
+    (
+        "enable.partition.eof",
+        "the sink keeps it off: it reads partitions in batches, where an end-of-partition event \
+         moves librdkafka's read position like a message",
     ),
 ];
 

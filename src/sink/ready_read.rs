@@ -18,7 +18,9 @@
 //! it (`stop` policy) and never resumes it within that assignment (the
 //! next one starts at the committed offset), so no message is skipped. A
 //! pause that resumes reading (one for budget, say) must not be added
-//! without a seek to the ledger's next offset first.
+//! without a seek to the ledger's next offset first. End-of-partition
+//! events are such messages too; `enable.partition.eof` stays off (a
+//! managed key that `[kafka.client]` may not set).
 //!
 //! The second handle only adds a reference to the partition's fetch queue
 //! (librdkafka's `rd_kafka_queue_get_partition`, not its owner), so its

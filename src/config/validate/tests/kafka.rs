@@ -141,6 +141,12 @@ fn kafka_client_properties() {
          after Tablestore acknowledged the rows (at least once); remove it from [kafka.client]"
     );
     assert_eq!(
+        error(&[("kafka.client", "\"enable.partition.eof\" = \"true\"")]),
+        "kafka.client.\"enable.partition.eof\" = \"true\": the sink keeps it off: it reads \
+         partitions in batches, where an end-of-partition event moves librdkafka's read position \
+         like a message; remove it from [kafka.client]"
+    );
+    assert_eq!(
         key_value(&[("kafka.client", "\"group.id\" = \"g\"")]),
         kv("kafka.client.\"group.id\"", "\"g\"")
     );
