@@ -5,7 +5,8 @@
 //! It takes a strict subset of JSON: an object whose every field is a
 //! string, number, `true`, `false` or `null`, with JSON's four whitespace
 //! characters between tokens. Anything else (a nested object or array, a
-//! syntax error, a control character in a string, trailing text) gives
+//! syntax error, a control character in a string, trailing text, a first
+//! name that is one of serde_json's private markers) gives
 //! `None`, and the caller's serde_json path then decides, so the errors a
 //! user sees are serde_json's. What it accepts, serde_json accepts with
 //! the same fields and values; the tests in [`object`](super::object)
@@ -18,6 +19,14 @@
 use std::borrow::Cow;
 
 use super::object::Scalar;
+
+/// First field names that make serde_json read an object as something
+/// else (`arbitrary_precision` and `raw_value`); the serde_json path takes
+/// those documents.
+const SERDE_JSON_MARKERS: [&str; 2] = [
+    "$serde_json::private::Number",
+    "$serde_json::private::RawValue",
+];
 
 /// A flat object's fields in document order (duplicates kept).
 pub type FlatFields<'a> = Vec<(Cow<'a, str>, Scalar<'a>)>;
@@ -37,6 +46,11 @@ pub fn read(text: &str) -> Option<FlatFields<'_>> {
         loop {
             reader.skip_whitespace();
             let name = reader.string()?;
+            // serde_json reads an object whose first name is one of its
+            // private markers as a number or raw JSON, not as an object.
+            if fields.is_empty() && SERDE_JSON_MARKERS.contains(&name.as_ref()) {
+                return None;
+            }
             reader.skip_whitespace();
             reader.expect(b':')?;
             reader.skip_whitespace();

@@ -179,6 +179,25 @@ mod tests {
         match (&fast, &tree) {
             (Err(a), Err(b)) => assert_eq!(a, b, "{:?}", String::from_utf8_lossy(bytes)),
             (Ok(object), Ok(map)) => {
+                // Every document of scalars takes the one-pass reader (but
+                // for serde_json's private markers, left to serde_json). A
+                // nested value may hide behind a later duplicate name, so
+                // the document's own text decides (`:{` or `:[` anywhere,
+                // even in a string, leaves the case out).
+                let compact: Vec<u8> = bytes
+                    .iter()
+                    .copied()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect();
+                let has = |needle: &[u8]| compact.windows(needle.len()).any(|w| w == needle);
+                let nested = has(b":{") || has(b":[");
+                if !nested && !has(b"serde_json::private::") {
+                    assert!(
+                        matches!(object, Object::Flat(_)),
+                        "an object of scalars took the tree: {:?}",
+                        String::from_utf8_lossy(bytes)
+                    );
+                }
                 let names: Vec<&str> = object.fields().map(|(n, _)| n).collect();
                 let tree_names: Vec<&str> = map.keys().map(String::as_str).collect();
                 assert_eq!(names, tree_names, "{:?}", String::from_utf8_lossy(bytes));
@@ -274,6 +293,20 @@ mod tests {
             "{\"a\":\"\u{7f}\u{1f}\"}",
             "{\"a\":1\u{a0}}",
             "{\"a\":1\u{0}}",
+            "{\"a\":\"\u{7f}\u{2028}\u{a0}\"}",
+            r#"{"x":"\udc00"}"#,
+            r#"{"x":"\ud800\u0041"}"#,
+            r#"{"x":"\ud83d\ude00","y":"\u00e9\/\b\f\r\t"}"#,
+            "{\"x\":\"\\é\"}",
+            "{\"\\é\":1}",
+            r#"{"a":1E5,"b":-1e-0,"c":1e400,"d":1.5E+3}"#,
+            r#"{"$serde_json::private::Number":"12"}"#,
+            r#"{"$serde_json::private::Number":"x"}"#,
+            r#"{"$serde_json::private::Number":1}"#,
+            r#"{"$serde_json::private::Number":"1","b":2}"#,
+            r#"{"$serde_json::private::RawValue":"{\"a\":1}"}"#,
+            r#"{"\u0024serde_json::private::Number":"12"}"#,
+            r#"{"b":2,"$serde_json::private::Number":"1"}"#,
         ] {
             assert_same_as_tree(doc.as_bytes());
         }
@@ -363,6 +396,32 @@ mod tests {
                 }
             }
             assert_same_as_tree(&bytes);
+        }
+
+        /// Any text at all, whole or after an object's opening, reads
+        /// the same (and never panics).
+        #[test]
+        fn any_text_reads_the_same_on_both_paths(text in any::<String>()) {
+            assert_same_as_tree(text.as_bytes());
+            assert_same_as_tree(format!("{{\"{text}").as_bytes());
+            assert_same_as_tree(format!("{{\"a\":\"{text}\"}}").as_bytes());
+        }
+
+        /// Names and values with any characters, escaped as a producer
+        /// would write them (serde_json) or as `\u` escapes throughout.
+        #[test]
+        fn escaped_names_and_values_read_the_same_on_both_paths(
+            name in any::<String>(),
+            value in any::<String>(),
+            unicode_escapes in any::<bool>()
+        ) {
+            let quote = |s: &str| if unicode_escapes {
+                let units: String = s.encode_utf16().map(|u| format!("\\u{u:04x}")).collect();
+                format!("\"{units}\"")
+            } else {
+                serde_json::to_string(s).unwrap()
+            };
+            assert_same_as_tree(format!("{{{}:{},\"z\":1}}", quote(&name), quote(&value)).as_bytes());
         }
 
         #[test]
