@@ -28,7 +28,8 @@ const SERDE_JSON_MARKERS: [&str; 2] = [
     "$serde_json::private::RawValue",
 ];
 
-/// A flat object's fields in document order (duplicates kept).
+/// A flat object's fields: in document order (duplicates kept) as read,
+/// sorted by name with names unique in [`Object::Flat`](super::object::Object::Flat).
 pub type FlatFields<'a> = Vec<(Cow<'a, str>, Scalar<'a>)>;
 
 /// The fields of `text` when it is a flat JSON object; `None` otherwise.

@@ -23,7 +23,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Number, Value as Json};
 
-use super::flat_scan;
+use super::flat_scan::{self, FlatFields};
 use super::json::{self, ObjectError};
 use crate::config::JsonConversion;
 use crate::tablestore::plainbuffer::Value;
@@ -32,7 +32,7 @@ use crate::tablestore::plainbuffer::Value;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Object<'a> {
     /// Every field a scalar: sorted by name, names unique.
-    Flat(Vec<(Cow<'a, str>, Scalar<'a>)>),
+    Flat(FlatFields<'a>),
     /// Some field is an object or an array: serde_json's tree.
     Tree(Map<String, Json>),
 }
@@ -151,7 +151,7 @@ impl FieldValue<'_, '_> {
 
 /// The fields of `bytes` when it is a flat JSON object that serde_json
 /// accepts; `None` for anything else (the tree path decides).
-fn flat(bytes: &[u8]) -> Option<Vec<(Cow<'_, str>, Scalar<'_>)>> {
+fn flat(bytes: &[u8]) -> Option<FlatFields<'_>> {
     let text = std::str::from_utf8(bytes).ok()?;
     let mut fields = flat_scan::read(text)?;
     // serde_json's Map: sorted by name, the last of equal names wins.
