@@ -52,6 +52,33 @@ pub struct EncodedWrite<P> {
     pub permit: BudgetPermit,
 }
 
+impl<P> EncodedWrite<P> {
+    /// The same write with `slot` where its payload was, and the payload:
+    /// a request takes its batch's payloads and leaves each write with
+    /// its place in that batch.
+    pub fn swap_payload<Q>(self, slot: Q) -> (P, EncodedWrite<Q>) {
+        let EncodedWrite {
+            offset,
+            payload,
+            order_key,
+            encoded_bytes,
+            timestamp_ms,
+            source,
+            permit,
+        } = self;
+        let write = EncodedWrite {
+            offset,
+            payload: slot,
+            order_key,
+            encoded_bytes,
+            timestamp_ms,
+            source,
+            permit,
+        };
+        (payload, write)
+    }
+}
+
 /// The converter's answer for one message.
 #[derive(Debug)]
 pub enum ConvertOutcome<P> {

@@ -34,7 +34,10 @@ pub struct Encoded<P> {
     pub encoded_bytes: usize,
 }
 
-pub trait Payload: Sized + Send + Unpin + std::fmt::Debug + 'static {
+/// `Clone` only for a request that is aborted while it still holds its
+/// batch (a revoked partition's cancel): the writer then copies back the
+/// rows it queues again. Every other answer gives the batch back whole.
+pub trait Payload: Sized + Clone + Send + Sync + Unpin + std::fmt::Debug + 'static {
     /// The model's converter (pure, shared by the converter threads).
     type Converter: Send + Sync + 'static;
     /// The Tablestore action, for metrics and logs.
@@ -44,11 +47,9 @@ pub trait Payload: Sized + Send + Unpin + std::fmt::Debug + 'static {
         -> Result<Encoded<Self>, ConvertError>;
 
     /// Builds the request for `batch` (in order): one result per item.
-    fn request<'a>(
-        client: &Client,
-        table: &str,
-        batch: impl ExactSizeIterator<Item = &'a Self>,
-    ) -> Request;
+    /// The batch is shared with the writer, which takes it back when the
+    /// answer comes (so no row is copied or reference-counted one by one).
+    fn request(client: &Client, table: &str, batch: Arc<Vec<Self>>) -> Request;
 }
 
 /// A fast, non-cryptographic hash: a collision only makes two rows wait
@@ -80,26 +81,20 @@ impl Payload for RowChange {
         })
     }
 
-    fn request<'a>(
-        client: &Client,
-        table: &str,
-        batch: impl ExactSizeIterator<Item = &'a Self>,
-    ) -> Request {
-        // Rows are shared `Bytes`: the request copies no row data.
-        let changes: Vec<RowChange> = batch.cloned().collect();
+    fn request(client: &Client, table: &str, batch: Arc<Vec<Self>>) -> Request {
         let client = client.clone();
         let table = table.to_owned();
-        Box::pin(async move { client.batch_write_row(&table, &changes).await })
+        Box::pin(async move { client.batch_write_row(&table, &batch).await })
     }
 }
 
-/// A TimeSeries point on its way. Shared, so that a request takes its
-/// batch's points to the request threads (a clone is a reference count)
-/// and builds the FlatBuffers there, while the writer keeps them for a
-/// retry. Built on the writer's actix thread, that encoding cost it about
-/// 1.4 of its 3.8 µs per point (`cargo bench --bench sink`, `BENCH=drain`).
+/// A TimeSeries point on its way. The request takes its batch's points
+/// to the request threads (the batch is shared, see [`Payload::request`])
+/// and builds the FlatBuffers there. Built on the writer's actix thread,
+/// that encoding cost it about 1.4 of its 3.8 µs per point (`cargo bench
+/// --bench sink`, `BENCH=drain`).
 #[derive(Clone, Debug)]
-pub struct Point(pub Arc<TimeseriesRow>);
+pub struct Point(pub TimeseriesRow);
 
 impl Payload for Point {
     type Converter = TimeseriesConverter;
@@ -122,22 +117,17 @@ impl Payload for Point {
         Ok(Encoded {
             order_key: hash_of(&(&point.key, point.time_us)),
             encoded_bytes,
-            payload: Point(Arc::new(point)),
+            payload: Point(point),
         })
     }
 
-    fn request<'a>(
-        client: &Client,
-        table: &str,
-        batch: impl ExactSizeIterator<Item = &'a Self>,
-    ) -> Request {
-        let points: Vec<Point> = batch.cloned().collect();
+    fn request(client: &Client, table: &str, batch: Arc<Vec<Self>>) -> Request {
         let client = client.clone();
         let table = table.to_owned();
         Box::pin(async move {
-            let data = flatrows::encode(points.iter().map(|p| &*p.0));
+            let data = flatrows::encode(batch.iter().map(|p| &p.0));
             client
-                .put_timeseries_encoded(&table, data, points.len())
+                .put_timeseries_encoded(&table, data, batch.len())
                 .await
         })
     }

@@ -57,6 +57,46 @@ struct Queued<P> {
     solo: bool,
 }
 
+impl<P> Queued<P> {
+    fn swap_payload<Q>(self, slot: Q) -> (P, Queued<Q>) {
+        let (payload, item) = self.item.swap_payload(slot);
+        let queued = Queued {
+            item,
+            assignment: self.assignment,
+            attempt: self.attempt,
+            solo: self.solo,
+        };
+        (payload, queued)
+    }
+}
+
+/// A write in a request: where its payload was, its index in the batch
+/// the request shares ([`InFlight::payloads`]).
+type Sent = Queued<usize>;
+
+/// The payloads of a request that has ended, back from it: whole when
+/// the request let go of them (it always has once it answered), copied
+/// when an aborted request still holds them.
+fn take_back<P: Clone>(payloads: Arc<Vec<P>>) -> Vec<Option<P>> {
+    Arc::try_unwrap(payloads)
+        .unwrap_or_else(|shared| shared.as_ref().clone())
+        .into_iter()
+        .map(Some)
+        .collect()
+}
+
+/// Gives each sent write its payload back, to queue it again.
+fn rejoin<P>(sent: Vec<Sent>, payloads: &mut [Option<P>]) -> Vec<Queued<P>> {
+    sent.into_iter()
+        .map(|q| {
+            let payload = payloads[q.item.payload]
+                .take()
+                .expect("each write of a batch has its own slot");
+            q.swap_payload(payload).1
+        })
+        .collect()
+}
+
 impl<P> QueueItem for Queued<P> {
     fn order_key(&self) -> u64 {
         self.item.order_key
@@ -75,7 +115,11 @@ impl<P> QueueItem for Queued<P> {
 /// A request on its way, and the writes it carries (kept here, not in the
 /// request future, so a cancel can take them back).
 struct InFlight<P> {
-    batch: Vec<Queued<P>>,
+    batch: Vec<Sent>,
+    /// The batch's payloads, shared with the request: one reference count
+    /// for the batch, where a copy of each row's handle cost the actix
+    /// thread an allocation and two atomic updates per row.
+    payloads: Arc<Vec<P>>,
     handle: SpawnHandle,
     started: Instant,
 }
@@ -191,11 +235,18 @@ impl<P: Payload> Writer<P> {
         let id = self.next_id;
         self.next_id += 1;
         metrics::histogram!(names::BATCH_ROWS, "api" => P::API).record(batch.len() as f64);
-        let request = P::request(
-            &self.client,
-            &self.table,
-            batch.iter().map(|q| &q.item.payload),
-        );
+        let mut payloads = Vec::with_capacity(batch.len());
+        let batch: Vec<Sent> = batch
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let (payload, sent) = q.swap_payload(i);
+                payloads.push(payload);
+                sent
+            })
+            .collect();
+        let payloads = Arc::new(payloads);
+        let request = P::request(&self.client, &self.table, Arc::clone(&payloads));
         let request = self.requests.spawn(request);
         let handle = ctx.spawn(
             request
@@ -206,6 +257,7 @@ impl<P: Payload> Writer<P> {
             id,
             InFlight {
                 batch,
+                payloads,
                 handle,
                 started: Instant::now(),
             },
@@ -253,24 +305,28 @@ impl<P: Payload> Writer<P> {
         for (q, error) in settled.rejected {
             self.reject(q, error);
         }
-        if !settled.split.is_empty() {
-            if let Some(e) = &request_error {
-                tracing::warn!(table = %self.table, error = %e, rows = settled.split.len(), "request rejected for its data; resending its rows one by one to find the bad one");
+        if !settled.split.is_empty() || !settled.retry.is_empty() {
+            let mut payloads = take_back(flight.payloads);
+            if !settled.split.is_empty() {
+                if let Some(e) = &request_error {
+                    tracing::warn!(table = %self.table, error = %e, rows = settled.split.len(), "request rejected for its data; resending its rows one by one to find the bad one");
+                }
+                let mut split = rejoin(settled.split, &mut payloads);
+                for q in &mut split {
+                    q.solo = true;
+                }
+                self.queue.push_front_all(split);
             }
-            let mut split = settled.split;
-            for q in &mut split {
-                q.solo = true;
+            if let Some((disposition, error)) = settled.retry_because {
+                let retry = rejoin(settled.retry, &mut payloads);
+                self.retry_later(retry, disposition, &error, ctx);
             }
-            self.queue.push_front_all(split);
-        }
-        if let Some((disposition, error)) = settled.retry_because {
-            self.retry_later(settled.retry, disposition, &error, ctx);
         }
         self.pump(ctx, false);
         self.report_gauges();
     }
 
-    fn acknowledge(&mut self, mut written: Vec<Queued<P>>) {
+    fn acknowledge<T>(&mut self, mut written: Vec<Queued<T>>) {
         if written.is_empty() {
             return;
         }
@@ -307,7 +363,7 @@ impl<P: Payload> Writer<P> {
         }
     }
 
-    fn reject(&mut self, q: Queued<P>, error: TablestoreError) {
+    fn reject<T>(&mut self, q: Queued<T>, error: TablestoreError) {
         tracing::warn!(table = %self.table, offset = q.item.offset, error = %error, "row rejected by Tablestore for its data");
         self.release_held(q.assignment, 1);
         if let Some(reply) = self.replies.get(&q.assignment) {
@@ -400,7 +456,8 @@ impl<P: Payload> Writer<P> {
                 .partition(|q| q.assignment == assignment);
             cancelled += mine.len();
             // The other partitions' rows go again; the write is idempotent.
-            self.queue.push_front_all(others);
+            let mut payloads = take_back(flight.payloads);
+            self.queue.push_front_all(rejoin(others, &mut payloads));
         }
         if cancelled > 0 {
             tracing::info!(table = %self.table, writes = cancelled, "cancelled the writes of a revoked partition");

@@ -83,11 +83,13 @@ impl<T: QueueItem> WriteQueue<T> {
         self.queue.len() >= limits.max_rows || self.queued_bytes >= limits.max_bytes
     }
 
-    pub fn reserve(&mut self, item: &T) {
+    /// Reserves `item`'s key: any write with an order key (one still
+    /// queued, or one in a request, whose payload the request holds).
+    pub fn reserve(&mut self, item: &impl QueueItem) {
         *self.reserved.entry(item.order_key()).or_insert(0) += 1;
     }
 
-    pub fn release(&mut self, item: &T) {
+    pub fn release(&mut self, item: &impl QueueItem) {
         let key = item.order_key();
         if let Some(n) = self.reserved.get_mut(&key) {
             *n -= 1;

@@ -226,3 +226,49 @@ async fn cancel_takes_back_one_assignment_and_the_others_are_still_written() {
     written.sort();
     assert_eq!(written, vec![0, 2, 4, 6]);
 }
+
+/// A request shares its batch's payloads with the writer; when a batch
+/// goes back to the queue (a retry, a split, a cancel's other rows) each
+/// write gets its own payload again: moved back when the request has let
+/// go of them, copied when an aborted request still holds them.
+#[test]
+fn sent_writes_get_their_own_payloads_back_moved_or_copied() {
+    use super::{rejoin, take_back, Queued, Sent};
+    let queued = |offset: i64| Queued {
+        item: write(offset, offset, row(offset)),
+        assignment: Assignment(1),
+        attempt: 0,
+        solo: false,
+    };
+    for still_held in [false, true] {
+        let mut payloads = Vec::new();
+        let sent: Vec<Sent> = (0..3)
+            .map(|i| {
+                let (payload, sent) = queued(10 + i).swap_payload(i as usize);
+                payloads.push(payload);
+                sent
+            })
+            .collect();
+        let shared = Arc::new(payloads);
+        let request = still_held.then(|| Arc::clone(&shared));
+        let mut back = take_back(shared);
+        // Requeued in another order than sent: each still finds its own.
+        let requeued = rejoin(sent.into_iter().rev().collect(), &mut back);
+        let offsets: Vec<i64> = requeued.iter().map(|q| q.item.offset).collect();
+        assert_eq!(offsets, [12, 11, 10]);
+        for q in &requeued {
+            assert_eq!(
+                q.item.payload.row,
+                row(q.item.offset),
+                "offset {}",
+                q.item.offset
+            );
+        }
+        if let Some(held) = &request {
+            // The aborted request's batch is still whole for it.
+            let rows: Vec<Bytes> = held.iter().map(|p| p.row.clone()).collect();
+            assert_eq!(rows, [row(10), row(11), row(12)]);
+        }
+        drop(request);
+    }
+}
