@@ -29,7 +29,8 @@
 //!
 //! `BENCH_WRITER="key = value;..."` adds `[writer]` settings to every
 //! sink run, `BENCH_KAFKA="\"fetch.wait.max.ms\" = \"5\";..."` librdkafka
-//! settings (`[kafka.client]`). `BENCH_PERF=<file>` records the first run's sink with `perf record` from its first row to its last.
+//! settings (`[kafka.client]`). `BENCH_PERF=<file>` records the first run's sink with `perf record` from its first row to its last
+//! (`BENCH_PERF_DWARF=1`: with DWARF call stacks).
 //! `BENCH_SINK_BINARY=<path>` runs another build of the sink (an A/B of
 //! two commits on the same machine).
 //!
@@ -155,11 +156,20 @@ fn drain(
         );
         if first.is_none() && written > 0.0 {
             perf = perf_file.as_deref().map(|out| {
+                // BENCH_PERF_DWARF=1: DWARF call stacks (the release
+                // build keeps no frame pointers, so `-g` stacks stop at
+                // the first Rust frame), at 999 Hz.
+                let dwarf = std::env::var("BENCH_PERF_DWARF").is_ok_and(|v| v == "1");
+                let (hz, stacks) = if dwarf {
+                    ("999", "--call-graph=dwarf,16384")
+                } else {
+                    ("499", "-g")
+                };
                 rig::Proc::spawn(std::process::Command::new("perf").args([
                     "record",
                     "-F",
-                    "499",
-                    "-g",
+                    hz,
+                    stacks,
                     // Copying a 100 MB binary with debug info into the
                     // build-id cache takes long at the end; the build ids
                     // stay in the file, so `perf report` still notices a
